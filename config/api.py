@@ -1,0 +1,110 @@
+"""The HTTP API at /api/v1 (django-ninja): session (with CSRF) or personal token, one error shape."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from hearth.accounts.actor import actor_for
+from hearth.accounts.middleware import client_ip, needs_second_factor
+from hearth.accounts.services import token_authenticate
+from hearth.core.errors import DomainError, as_list
+
+
+class TokenAuth(HttpBearer):
+    openapi_description = "Personal API token: Authorization: Bearer hth_…"
+
+    def authenticate(self, request, token):
+        found = token_authenticate(token)
+        if found is None:
+            return None
+        request.actor = actor_for(found.grant, ip=client_ip(request), via="token")
+        return found
+
+
+class GrantSessionAuth(SessionAuth):
+    """The browser session, only once a grant is active and any required second factor is given."""
+
+    def authenticate(self, request, key):
+        actor = getattr(request, "actor", None)
+        if not request.user.is_authenticated or actor is None or actor.grant is None:
+            return None
+        if needs_second_factor(actor) and not request.user.is_verified():
+            return None
+        return request.user
+
+
+api = NinjaAPI(
+    title="Hearth API",
+    version="1",
+    urls_namespace="api",
+    auth=[TokenAuth(), GrantSessionAuth()],
+    docs_url="/docs",
+)
+
+# Pydantic error types, said in Chinese; the field is named in `loc`.
+_MESSAGES = {
+    "missing": "必填项。",
+    "string_too_long": "内容过长。",
+    "string_too_short": "内容过短。",
+    "string_type": "应为文本。",
+    "int_parsing": "应为整数。",
+    "int_type": "应为整数。",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD。",
+    "date_parsing": "日期格式应为 YYYY-MM-DD。",
+    "date_type": "日期格式应为 YYYY-MM-DD。",
+    "uuid_parsing": "编号格式无效。",
+    "uuid_type": "编号格式无效。",
+    "less_than_equal": "数值过大。",
+    "greater_than_equal": "数值过小。",
+    "enum": "取值无效。",
+    "literal_error": "取值无效。",
+    "json_invalid": "请求内容不是有效的 JSON。",
+    "model_attributes_type": "请求内容格式无效。",
+    "dict_type": "请求内容格式无效。",
+    "extra_forbidden": "不允许的字段。",
+}
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    detail = [
+        {
+            "loc": list(e.get("loc", [])),
+            "msg": _(_MESSAGES.get(e.get("type", ""), "输入无效。")),
+            "type": e.get("type", "invalid"),
+        }
+        for e in exc.errors
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    detail = [
+        {"loc": ["body", e.field] if e.field else ["body"], "msg": str(e.message), "type": e.code}
+        for e in as_list(exc)
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, {"detail": _("未找到。")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return api.create_response(request, {"detail": _("未登录或令牌无效。")}, status=401)
+
+
+from hearth.accounts.api import router as accounts_router  # noqa: E402
+from hearth.audit.api import router as audit_router  # noqa: E402
+from hearth.places.api import router as places_router  # noqa: E402
+from hearth.registry.api import router as registry_router  # noqa: E402
+
+api.add_router("/", accounts_router)
+api.add_router("/places", places_router)
+api.add_router("/persons", registry_router)
+api.add_router("/audit", audit_router)

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "hearth.accounts"
+    label = "accounts"
+    verbose_name = _("账号与授权")
+
+    def ready(self) -> None:
+        from hearth.core.home import register_stat, register_todo  # noqa: F401
+
+        from .home import account_stats
+
+        register_stat(account_stats)

@@ -1,0 +1,41 @@
+"""The menu follows the permissions of the active grant."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Perm
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    permission: str | None
+
+
+MENU = [
+    MenuItem(_("首页"), "core:home", None),
+    MenuItem(_("人员"), "registry:person_list", Perm.PERSON_VIEW),
+    MenuItem(_("地区与房屋"), "places:place_list", Perm.PERSON_VIEW),
+    MenuItem(_("导出"), "audit:export_list", Perm.PERSON_EXPORT),
+    MenuItem(_("账号"), "accounts:user_list", Perm.ACCOUNT_MANAGE),
+    MenuItem(_("授权"), "accounts:user_list", Perm.GRANT_MANAGE),
+    MenuItem(_("权限表"), "accounts:permissions", Perm.GRANT_MANAGE),
+    MenuItem(_("系统设置"), "accounts:settings", Perm.SETTINGS_MANAGE),
+    MenuItem(_("审计日志"), "audit:log", Perm.AUDIT_VIEW),
+    MenuItem(_("API 令牌"), "accounts:tokens", None),
+]
+
+
+def menu_for(actor) -> list[MenuItem]:
+    seen: set[str] = set()
+    items = []
+    for item in MENU:
+        if item.permission is not None and not actor.can(item.permission):
+            continue
+        if item.url_name in seen:
+            continue
+        seen.add(item.url_name)
+        items.append(item)
+    return items

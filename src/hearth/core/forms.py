@@ -1,0 +1,23 @@
+"""Mapping the one domain error to forms, once."""
+
+from django import forms
+
+from .errors import DomainError, as_list
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    for err in as_list(error):
+        field = err.field if err.field in form.fields else None
+        form.add_error(field, str(err.message))
+
+
+class StyledForm(forms.Form):
+    """Bootstrap classes on every widget, so templates render fields one way."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            w = field.widget
+            if isinstance(w, forms.RadioSelect | forms.CheckboxInput | forms.HiddenInput):
+                continue
+            w.attrs.setdefault("class", "form-select" if isinstance(w, forms.Select) else "form-control")

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PlacesConfig(AppConfig):
+    name = "hearth.places"
+    label = "places"
+    verbose_name = _("地区与场所")
+
+    def ready(self) -> None:
+        from hearth.core.home import register_stat, register_todo  # noqa: F401
+
+        from .home import place_stats
+
+        register_stat(place_stats)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "registry"
+urlpatterns = [
+    path("persons/", views.person_list, name="person_list"),
+    path("persons/new/", views.person_create, name="person_create"),
+    path("persons/export/", views.person_export, name="person_export"),
+    path("persons/export/<uuid:public_id>/", views.person_export_download, name="person_export_download"),
+    path("persons/<uuid:public_id>/", views.person_detail, name="person_detail"),
+    path("persons/<uuid:public_id>/edit/", views.person_edit, name="person_edit"),
+    path("persons/<uuid:public_id>/reveal/", views.person_reveal, name="person_reveal"),
+]
