@@ -10,3 +10,8 @@ SECRET_KEY = "test-secret-key-not-for-production"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # Never the developer's var/hearth.sqlite3, even for a fixture that reaches the database unprepared.
+    DATABASES["default"]["NAME"] = ":memory:"  # noqa: F405
+# WhiteNoise would index every static file for each test client; tests look files up lazily instead.
+WHITENOISE_AUTOREFRESH = True

@@ -17,7 +17,7 @@ class MenuItem:
 MENU = [
     MenuItem(_("首页"), "core:home", None),
     MenuItem(_("人员"), "registry:person_list", Perm.PERSON_VIEW),
-    MenuItem(_("地区与房屋"), "places:place_list", Perm.PERSON_VIEW),
+    MenuItem(_("地区与房屋"), "places:place_list", Perm.PLACE_VIEW),
     MenuItem(_("导出"), "audit:export_list", Perm.PERSON_EXPORT),
     MenuItem(_("账号"), "accounts:user_list", Perm.ACCOUNT_MANAGE),
     MenuItem(_("授权"), "accounts:user_list", Perm.GRANT_MANAGE),

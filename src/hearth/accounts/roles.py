@@ -32,6 +32,7 @@ class Perm(models.TextChoices):
     PERSON_REVEAL_ID = "person.reveal_id", _("查看完整身份证号码")
     PERSON_EXPORT = "person.export", _("导出人员")
     EXPORT_APPROVE = "export.approve", _("审批导出")
+    PLACE_VIEW = "place.view", _("浏览地区与房屋")
     PLACE_MANAGE = "place.manage", _("维护地区、房屋与机构")
     ACCOUNT_MANAGE = "account.manage", _("管理账号")
     GRANT_MANAGE = "grant.manage", _("管理授权与权限")
@@ -41,7 +42,7 @@ class Perm(models.TextChoices):
     REQUIRE_2FA = "auth.require_2fa", _("必须使用双因素认证")
 
 
-_PERSONAL = {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL}
+_PERSONAL = {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL, Perm.PLACE_VIEW}
 _EDIT = {Perm.PERSON_CREATE, Perm.PERSON_CHANGE}
 
 # The permission table shipped; the security administrator may change it afterwards (it is data).
@@ -59,11 +60,12 @@ DEFAULT_PERMISSIONS: dict[str, set[str]] = {
     | {Perm.PERSON_REVEAL_ID, Perm.PERSON_EXPORT, Perm.EXPORT_APPROVE, Perm.PLACE_MANAGE, Perm.REQUIRE_2FA},
     Role.COMMUNITY_OFFICER: _PERSONAL | _EDIT | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE},
     Role.ASSISTANT: _PERSONAL | _EDIT,
-    Role.BUILDING_VOLUNTEER: {Perm.PERSON_VIEW},
+    Role.BUILDING_VOLUNTEER: {Perm.PERSON_VIEW, Perm.PLACE_VIEW},
     Role.DATA_CLERK: _PERSONAL | _EDIT | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE},
-    Role.CLINIC_STAFF: _PERSONAL | {Perm.REQUIRE_2FA},
+    # Clinic staff reach persons only through their facility; they do not browse the place tree.
+    Role.CLINIC_STAFF: {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL, Perm.REQUIRE_2FA},
     Role.ASSOCIATION_OFFICER: _PERSONAL,
-    Role.SYSTEM_ADMIN: {Perm.ACCOUNT_MANAGE, Perm.SETTINGS_MANAGE},
-    Role.SECURITY_ADMIN: {Perm.GRANT_MANAGE, Perm.REQUIRE_2FA},
+    Role.SYSTEM_ADMIN: {Perm.ACCOUNT_MANAGE, Perm.SETTINGS_MANAGE, Perm.PLACE_VIEW},
+    Role.SECURITY_ADMIN: {Perm.GRANT_MANAGE, Perm.REQUIRE_2FA, Perm.PLACE_VIEW},
     Role.AUDITOR: {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REQUIRE_2FA},
 }

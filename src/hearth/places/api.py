@@ -3,6 +3,7 @@ from uuid import UUID
 from django.http import Http404
 from ninja import Query, Router, Schema
 
+from hearth.accounts.roles import Perm
 from hearth.core.api import Paging
 
 from .models import Place
@@ -39,6 +40,7 @@ def _out(p: Place, parent_ids: dict) -> dict:
 
 @router.get("", response=PlacePage)
 def list_places(request, paging: Query[Paging], kind: str = "", parent: UUID | None = None):
+    request.actor.require(Perm.PLACE_VIEW)
     qs = Place.objects.visible_to(request.actor).select_related("parent")
     if kind:
         qs = qs.filter(kind=kind)
@@ -54,6 +56,7 @@ def list_places(request, paging: Query[Paging], kind: str = "", parent: UUID | N
 
 @router.get("/{uuid:place_id}", response=PlaceOut)
 def get_place(request, place_id: UUID):
+    request.actor.require(Perm.PLACE_VIEW)
     p = Place.objects.visible_to(request.actor).select_related("parent").filter(public_id=place_id).first()
     if p is None:
         raise Http404

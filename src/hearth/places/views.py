@@ -15,6 +15,7 @@ from .models import ALLOWED_CHILDREN, Facility, Place
 
 
 def _place_or_404(actor, public_id):
+    actor.require(Perm.PLACE_VIEW)
     place = Place.objects.visible_to(actor).filter(public_id=public_id).first()
     if place is None:
         raise Http404
@@ -23,6 +24,7 @@ def _place_or_404(actor, public_id):
 
 def place_list(request):
     actor = request.actor
+    actor.require(Perm.PLACE_VIEW)
     if actor.scope_place is None:
         raise Http404
     return _render_place(request, actor.scope_place)

@@ -22,7 +22,9 @@ from .services import person_register
 
 COMMUNITIES = ["祥和", "学苑", "郑大", "康桥", "桃源", "新华", "嵩山", "中原", "长城", "绿城", "交通", "金桥"]
 PASSWORD = "hearth-demo"
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥建国志强文博雨欣子涵浩然梓萱思远佳怡"
 
 
@@ -41,7 +43,9 @@ def _dwelling(actor, place, address):
 def build_places(actor) -> dict:
     city = _place(actor, kind=PlaceKind.CITY, name="郑州市", parent=None, code="410100")
     district = _place(actor, kind=PlaceKind.DISTRICT, name="二七区", parent=city, code="410103")
-    street = _place(actor, kind=PlaceKind.SUBDISTRICT, name="大学路街道", parent=district, code="410103001000")
+    street = _place(
+        actor, kind=PlaceKind.SUBDISTRICT, name="大学路街道", parent=district, code="410103001000"
+    )
     communities = {}
     for i, name in enumerate(COMMUNITIES, start=1):
         community = _place(
@@ -49,7 +53,9 @@ def build_places(actor) -> dict:
         )
         communities[name] = community
         for b in range(1, 4):
-            building = _place(actor, kind=PlaceKind.BUILDING, name=f"{b}号楼", parent=community, code=f"B{b:02d}")
+            building = _place(
+                actor, kind=PlaceKind.BUILDING, name=f"{b}号楼", parent=community, code=f"B{b:02d}"
+            )
             for u in range(1, 3):
                 unit = _place(actor, kind=PlaceKind.UNIT, name=f"{u}单元", parent=building, code=f"U{u:02d}")
                 for floor in (1, 2):
@@ -124,7 +130,11 @@ def build_accounts(actor, places: dict) -> list[tuple[str, str]]:
                 user = user_create(actor=actor, username=username, full_name=full_name, password=PASSWORD)
                 user.is_demo = True
                 user.save(update_fields=["is_demo"])
-            if not Grant.objects.active().filter(user=user, role=role, place=place, facility=facility).exists():
+            if (
+                not Grant.objects.active()
+                .filter(user=user, role=role, place=place, facility=facility)
+                .exists()
+            ):
                 grant_create(actor=actor, user=user, role=role, place=place, facility=facility)
         out.append((username, role.label))
     return out

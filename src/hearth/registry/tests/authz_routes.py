@@ -1,0 +1,106 @@
+import itertools
+from datetime import date
+
+from hearth.accounts.roles import Role
+from hearth.audit.models import ExportRequest
+from hearth.core import citizen_id
+from tests.authz import (
+    EXPORTERS,
+    ID_REVEALERS,
+    PERSON_CREATORS,
+    PERSON_EDITORS,
+    PERSON_READERS,
+    RouteCase,
+    allow,
+    allow_in_scope,
+)
+
+_person = lambda ctx: {"public_id": ctx.person.public_id}  # noqa: E731
+_api_person = lambda ctx: {"person_id": ctx.person.public_id}  # noqa: E731
+# Clinic staff may open the list, which shows them nobody until their facility enrols someone.
+LIST_READERS = PERSON_READERS | {Role.CLINIC_STAFF}
+_seq = itertools.count(500)
+
+
+def _approved_export(ctx):
+    grant = ctx.world.grants[ctx.role]
+    req = ExportRequest.objects.create(
+        kind="persons",
+        params={"q": ""},
+        row_count=1,
+        reason="matrix",
+        requested_by=grant,
+        place_path=grant.scope_place.path,
+        status=ExportRequest.Status.APPROVED,
+    )
+    return {"public_id": req.public_id}
+
+
+def _new_person(ctx):
+    home = ctx.world.persons["A1a"] if ctx.role != Role.BUILDING_VOLUNTEER else ctx.world.persons["A1a-b1"]
+    born = date(1990, 5, 17)
+    return {
+        "name": "新居民",
+        "sex": "M",
+        "birth_date": born.isoformat(),
+        "id_number": citizen_id.make("410103", born, next(_seq) % 500 * 2 + 1),
+        "dwelling_id": str(home.dwelling.public_id),
+    }
+
+
+ROUTES = [
+    RouteCase("registry:person_list", expect=allow(LIST_READERS)),
+    RouteCase("registry:person_create", expect=allow(PERSON_CREATORS)),
+    RouteCase(
+        "registry:person_export",
+        method="post",
+        data=lambda ctx: {"reason": "矩阵测试"},
+        expect=allow(EXPORTERS),
+    ),
+    RouteCase("registry:person_export_download", kwargs=_approved_export, expect=allow(EXPORTERS)),
+    RouteCase("registry:person_detail", kwargs=_person, expect=allow_in_scope(PERSON_READERS)),
+    RouteCase("registry:person_edit", kwargs=_person, expect=allow_in_scope(PERSON_EDITORS)),
+    RouteCase(
+        "registry:person_reveal",
+        method="post",
+        kwargs=_person,
+        data=lambda ctx: {"reason": "核对身份"},
+        expect=allow_in_scope(ID_REVEALERS),
+    ),
+    RouteCase("api:list_persons", expect=allow(LIST_READERS), anonymous=401),
+    RouteCase(
+        "api:search_persons",
+        method="post",
+        json=True,
+        data=lambda ctx: {"id_number": ctx.person.id_number[-4:]},
+        expect=allow(LIST_READERS),
+        anonymous=401,
+    ),
+    RouteCase(
+        "api:create_person",
+        method="post",
+        json=True,
+        data=_new_person,
+        expect=allow(PERSON_CREATORS, ok=201),
+        anonymous=401,
+    ),
+    RouteCase("api:get_person", kwargs=_api_person, expect=allow_in_scope(PERSON_READERS), anonymous=401),
+    RouteCase(
+        "api:update_person",
+        method="patch",
+        json=True,
+        kwargs=_api_person,
+        data=lambda ctx: {"version": 1, "name": "改名"},
+        expect=allow_in_scope(PERSON_EDITORS),
+        anonymous=401,
+    ),
+    RouteCase(
+        "api:reveal_id",
+        method="post",
+        json=True,
+        kwargs=_api_person,
+        data=lambda ctx: {"reason": "核对身份"},
+        expect=allow_in_scope(ID_REVEALERS),
+        anonymous=401,
+    ),
+]
