@@ -3,7 +3,7 @@
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from hearth.accounts.actor import actor_for
@@ -87,6 +87,15 @@ def on_domain_error(request, exc: DomainError):
         for e in as_list(exc)
     ]
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    if exc.status_code == 400:
+        # A body that is not JSON at all: still the one error shape, still 422.
+        detail = [{"loc": ["body"], "msg": _("请求内容不是有效的 JSON。"), "type": "json_invalid"}]
+        return api.create_response(request, {"detail": detail}, status=422)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(Http404)

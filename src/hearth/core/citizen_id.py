@@ -35,7 +35,8 @@ def normalise(raw: str) -> str:
 
 
 def check_digit(first17: str) -> str:
-    return ric.calc_check_digit(first17)
+    # stdnum expects the whole number and ignores its last character, so pad a placeholder check digit.
+    return ric.calc_check_digit(first17 + "0")
 
 
 def parse(raw: str, *, field: str = "id_number") -> CitizenId:
