@@ -110,10 +110,12 @@ def on_unauthenticated(request, exc):
 
 from hearth.accounts.api import router as accounts_router  # noqa: E402
 from hearth.audit.api import router as audit_router  # noqa: E402
+from hearth.places.api import facilities_router  # noqa: E402
 from hearth.places.api import router as places_router  # noqa: E402
 from hearth.registry.api import router as registry_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/places", places_router)
+api.add_router("/facilities", facilities_router)
 api.add_router("/persons", registry_router)
 api.add_router("/audit", audit_router)

@@ -11,13 +11,18 @@ from .roles import Perm
 class MenuItem:
     label: str
     url_name: str
-    permission: str | None
+    # One permission, or a tuple of which any one suffices.
+    permission: str | tuple[str, ...] | None
 
 
 MENU = [
     MenuItem(_("首页"), "core:home", None),
     MenuItem(_("人员"), "registry:person_list", Perm.PERSON_VIEW),
     MenuItem(_("地区与房屋"), "places:place_list", Perm.PLACE_VIEW),
+    MenuItem(_("服务机构"), "places:facility_list", Perm.PLACE_VIEW),
+    MenuItem(
+        _("表格导入"), "places:bulk_import", (Perm.PLACE_MANAGE, Perm.ACCOUNT_MANAGE, Perm.GRANT_MANAGE)
+    ),
     MenuItem(_("导出"), "audit:export_list", Perm.PERSON_EXPORT),
     MenuItem(_("账号"), "accounts:user_list", Perm.ACCOUNT_MANAGE),
     MenuItem(_("授权"), "accounts:user_list", Perm.GRANT_MANAGE),
@@ -32,7 +37,8 @@ def menu_for(actor) -> list[MenuItem]:
     seen: set[str] = set()
     items = []
     for item in MENU:
-        if item.permission is not None and not actor.can(item.permission):
+        needed = (item.permission,) if isinstance(item.permission, str) else item.permission or ()
+        if needed and not any(actor.can(p) for p in needed):
             continue
         if item.url_name in seen:
             continue

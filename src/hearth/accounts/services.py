@@ -23,6 +23,10 @@ def user_create(*, actor, username: str, full_name: str, password: str, phone: s
         raise DomainError("user.username_required", _("请填写用户名。"), "username")
     if len(username) > 150 or not all(c.isalnum() or c in "._-@" for c in username):
         raise DomainError("user.username_format", _("用户名只能包含字母、数字和 . _ - @。"), "username")
+    if len((full_name or "").strip()) > 60:
+        raise DomainError("user.full_name_length", _("姓名不能超过60个字。"), "full_name")
+    if len((phone or "").strip()) > 20:
+        raise DomainError("user.phone_length", _("联系电话不能超过20个字符。"), "phone")
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError("user.username_taken", _("用户名已存在。"), "username")
     user = User(username=username, full_name=(full_name or "").strip(), phone=(phone or "").strip())

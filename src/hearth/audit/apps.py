@@ -8,6 +8,7 @@ class AuditConfig(AppConfig):
     verbose_name = _("审计")
 
     def ready(self) -> None:
+        # The home page asks each app what to show; core never imports the apps above it.
         from hearth.core.home import register_stat, register_todo
 
         from .home import audit_stats, export_todos

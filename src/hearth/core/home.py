@@ -21,13 +21,28 @@ class Todo:
     url: str
 
 
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart for numbers people compare (rendered with ECharts from the local static files)."""
+
+    title: str
+    labels: list[str]
+    values: list[int]
+
+
 _stats: list[Callable] = []
+_charts: list[Callable] = []
 _todos: list[Callable] = []
 
 
 def register_stat(provider: Callable) -> None:
     if provider not in _stats:
         _stats.append(provider)
+
+
+def register_chart(provider: Callable) -> None:
+    if provider not in _charts:
+        _charts.append(provider)
 
 
 def register_todo(provider: Callable) -> None:
@@ -41,3 +56,7 @@ def stats_for(actor) -> list[Stat]:
 
 def todos_for(actor) -> list[Todo]:
     return [t for p in _todos for t in p(actor) if t.count]
+
+
+def charts_for(actor) -> list[Chart]:
+    return [c for p in _charts for c in p(actor) if c.values]

@@ -46,32 +46,3 @@ class SystemSetting(models.Model):
 
     def __str__(self) -> str:
         return self.key
-
-
-class Job(TimeStampedModel):
-    """Progress of a long task, polled by the page that started it."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("排队中")
-        RUNNING = "running", _("进行中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
-        CANCELLED = "cancelled", _("已取消")
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(_("类型"), max_length=60)
-    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.QUEUED)
-    total = models.PositiveIntegerField(_("总数"), default=0)
-    done = models.PositiveIntegerField(_("已完成数"), default=0)
-    message = models.TextField(_("说明"), blank=True)
-    result = models.JSONField(_("结果"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("后台任务")
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.status}"
-
-    @property
-    def percent(self) -> int:
-        return int(100 * self.done / self.total) if self.total else (100 if self.status == "done" else 0)

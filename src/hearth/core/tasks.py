@@ -15,4 +15,16 @@ def enqueue_once(task, **kwargs) -> None:
 
 
 def enqueue_on_commit(task, **kwargs) -> None:
-    transaction.on_commit(lambda: enqueue_once(task, **kwargs))
+    """After the current transaction commits, enqueue `task` — once per transaction, however often asked."""
+    key = (task.module_path, tuple(sorted(kwargs.items())))
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(
+        getattr(f, "hearth_key", None) == key for _sids, f, _robust in conn.run_on_commit
+    ):
+        return
+
+    def callback() -> None:
+        enqueue_once(task, **kwargs)
+
+    callback.hearth_key = key
+    transaction.on_commit(callback)

@@ -6,9 +6,11 @@ from ninja import Query, Router, Schema
 from hearth.accounts.roles import Perm
 from hearth.core.api import Paging
 
-from .models import Place
+from .models import Dwelling, Facility, Place
+from .tree import subtree_q
 
 router = Router(tags=["places"])
+facilities_router = Router(tags=["facilities"])
 
 
 class PlaceOut(Schema):
@@ -61,3 +63,68 @@ def get_place(request, place_id: UUID):
     if p is None:
         raise Http404
     return _out(p, {p.parent_id: str(p.parent.public_id) if p.parent else None})
+
+
+class DwellingOut(Schema):
+    id: str
+    address: str
+    full_address: str
+    place_id: str
+
+
+class DwellingPage(Schema):
+    items: list[DwellingOut]
+    count: int
+
+
+@router.get("/{uuid:place_id}/dwellings", response=DwellingPage)
+def list_dwellings(request, place_id: UUID, paging: Query[Paging]):
+    """Dwellings lying in a place and below it (to choose a person's dwelling)."""
+    request.actor.require(Perm.PLACE_VIEW)
+    place = Place.objects.visible_to(request.actor).filter(public_id=place_id).first()
+    if place is None:
+        raise Http404
+    qs = (
+        Dwelling.objects.filter(subtree_q("place__path", place.path))
+        .select_related("place")
+        .order_by("full_address")
+    )
+    total = qs.count()
+    rows = qs[paging.offset : paging.offset + paging.limit]
+    return {
+        "items": [
+            {
+                "id": str(d.public_id),
+                "address": d.address,
+                "full_address": d.full_address,
+                "place_id": str(d.place.public_id),
+            }
+            for d in rows
+        ],
+        "count": total,
+    }
+
+
+class FacilityOut(Schema):
+    id: str
+    name: str
+    kind: str
+    place_id: str
+    served_place_ids: list[str]
+
+
+@facilities_router.get("", response=list[FacilityOut])
+def list_facilities(request):
+    request.actor.require(Perm.PLACE_VIEW)
+    visible = Place.objects.visible_to(request.actor)
+    qs = Facility.objects.filter(place__in=visible).select_related("place").prefetch_related("served_places")
+    return [
+        {
+            "id": str(f.public_id),
+            "name": f.name,
+            "kind": f.kind,
+            "place_id": str(f.place.public_id),
+            "served_place_ids": [str(p.public_id) for p in f.served_places.all()],
+        }
+        for f in qs
+    ]

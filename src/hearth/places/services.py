@@ -17,9 +17,20 @@ from .models import ALLOWED_CHILDREN, Dwelling, Facility, FacilityKind, Place, P
 _ADDRESS_KINDS = {PlaceKind.COMMUNITY, PlaceKind.BUILDING, PlaceKind.UNIT, PlaceKind.VILLAGER_GROUP}
 
 
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("place.name_required", _("请填写地区名称。"), "name")
+    if len(name) > 100:
+        raise DomainError("place.name_length", _("地区名称不能超过100个字。"), "name")
+    return name
+
+
 def _check_code(kind: str, code: str) -> None:
     if not code:
         return
+    if len(code) > 20:
+        raise DomainError("place.code_length", _("代码不能超过20个字符。"), "code")
     if not code.isdigit() and kind in {
         PlaceKind.CITY,
         PlaceKind.DISTRICT,
@@ -44,9 +55,7 @@ def _check_in_scope(actor, place: Place | None) -> None:
 def place_create(
     *, actor, kind: str, name: str, parent: Place | None, code: str = "", valid_from: date | None = None
 ) -> Place:
-    name = (name or "").strip()
-    if not name:
-        raise DomainError("place.name_required", _("请填写地区名称。"), "name")
+    name = _clean_name(name)
     if kind not in PlaceKind.values:
         raise DomainError("place.kind", _("地区类型无效。"), "kind")
     if parent is None:
@@ -81,9 +90,7 @@ def place_create(
 def place_rename(*, actor, place: Place, name: str, code: str | None = None, on: date) -> Place:
     """Rename keeps the former name readable (PlaceNameHistory) and refreshes addresses below."""
     _check_in_scope(actor, place)
-    name = (name or "").strip()
-    if not name:
-        raise DomainError("place.name_required", _("请填写地区名称。"), "name")
+    name = _clean_name(name)
     code = place.code if code is None else code
     _check_code(place.kind, code)
     PlaceNameHistory.objects.create(place=place, name=place.name, code=place.code, valid_to=on)
@@ -183,6 +190,8 @@ def facility_create(*, actor, name: str, kind: str, place: Place, served_places:
     name = (name or "").strip()
     if not name:
         raise DomainError("facility.name_required", _("请填写机构名称。"), "name")
+    if len(name) > 120:
+        raise DomainError("facility.name_length", _("机构名称不能超过120个字。"), "name")
     if kind not in FacilityKind.values:
         raise DomainError("facility.kind", _("机构类型无效。"), "kind")
     _check_in_scope(actor, place)

@@ -8,8 +8,10 @@ class RegistryConfig(AppConfig):
     verbose_name = _("人口登记")
 
     def ready(self) -> None:
-        from hearth.core.home import register_stat, register_todo  # noqa: F401
+        # The home page asks each app what to show; core never imports the apps above it.
+        from hearth.core.home import register_chart, register_stat
 
-        from .home import registry_stats
+        from .home import persons_by_child_place, registry_stats
 
         register_stat(registry_stats)
+        register_chart(persons_by_child_place)

@@ -1,9 +1,12 @@
 """What the registry puts on the home page."""
 
+from django.db.models import Count
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from hearth.core.home import Stat
+from hearth.core.home import Chart, Stat
+from hearth.places.tree import SEGMENT
 
 from .models import Person
 
@@ -12,3 +15,28 @@ def registry_stats(actor) -> list[Stat]:
     if not actor.sees_personal_data:
         return []
     return [Stat(_("辖区人员"), Person.objects.visible_to(actor).count(), reverse("registry:person_list"))]
+
+
+def persons_by_child_place(actor) -> list[Chart]:
+    """Persons per place one level below the actor's: one grouped query on the path prefix."""
+    place = actor.scope_place
+    if not actor.sees_personal_data or place is None or actor.facility is not None:
+        return []
+    width = len(place.path) + SEGMENT
+    counts = dict(
+        Person.objects.visible_to(actor)
+        .annotate(child=Substr("dwelling__place__path", 1, width))
+        .values("child")
+        .annotate(n=Count("id"))
+        .values_list("child", "n")
+    )
+    children = list(place.children.current().order_by("name").values_list("name", "path"))
+    if len(children) < 2:
+        return []
+    return [
+        Chart(
+            _("各下级地区人员数"),
+            [name for name, _path in children],
+            [counts.get(path, 0) for _name, path in children],
+        )
+    ]

@@ -169,3 +169,92 @@ def test_concurrent_writers_and_sealers_give_one_chain(audit_teardown):
     assert result.ok and result.checked == rows() == 160
     seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 161))
+
+
+def test_each_audited_action_writes_exactly_one_row(world):
+    from datetime import date
+
+    from hearth.accounts import services as accounts
+    from hearth.accounts.models import User
+    from hearth.core import citizen_id
+    from hearth.places import services as places
+    from hearth.registry import services as registry
+
+    officer = world.actor("community_officer")
+    security = world.actor("security_admin")
+    born = date(1991, 2, 3)
+
+    def one(action, fn):
+        before = rows()
+        result = fn()
+        assert rows() == before + 1, action
+        assert AuditEntry.objects.latest("id").action == action
+        return result
+
+    building = one(
+        "place.create",
+        lambda: places.place_create(actor=officer, kind="building", name="8号楼", parent=world.places["A1a"]),
+    )
+    dwelling = one(
+        "dwelling.create", lambda: places.dwelling_create(actor=officer, place=building, address="801室")
+    )
+    values = {
+        "name": "甲",
+        "sex": "F",
+        "birth_date": born,
+        "id_number": citizen_id.make("410103", born, 4),
+        "dwelling": dwelling,
+    }
+    person = one("person.create", lambda: registry.person_register(actor=officer, values=values))
+    one(
+        "person.update",
+        lambda: registry.person_update(actor=officer, person=person, values={"name": "乙"}, version=1),
+    )
+    one(
+        "person.reveal_id",
+        lambda: registry.person_reveal_id(
+            actor=world.actor("subdistrict_officer"), person=person, reason="核对"
+        ),
+    )
+    user = User.objects.create_user(username="new_staff", password="x-Unused-pw-77")
+    grant = one(
+        "grant.create",
+        lambda: accounts.grant_create(actor=security, user=user, role="assistant", place=world.places["A1a"]),
+    )
+    one("grant.revoke", lambda: accounts.grant_revoke(actor=security, grant=grant))
+    one(
+        "permission.revoke",
+        lambda: accounts.role_permission_set(
+            actor=security, role="assistant", permission="person.create", allowed=False
+        ),
+    )
+    token, _secret = one(
+        "token.create",
+        lambda: accounts.token_create(actor=officer, grant=world.grants["community_officer"], name="t"),
+    )
+    one("token.revoke", lambda: accounts.token_revoke(actor=officer, token=token))
+
+
+def test_administrative_roles_never_gain_personal_data_rights(world):
+    from hearth.accounts.services import role_permission_set
+    from hearth.core.errors import DomainError
+
+    with pytest.raises(DomainError) as exc:
+        role_permission_set(
+            actor=world.actor("security_admin"), role="auditor", permission="person.view", allowed=True
+        )
+    assert exc.value.code == "permission.separation"
+
+
+def test_auditor_searches_and_exports_the_log(world, client, login):
+    login(world, "auditor")
+    person = world.persons["A1a"]
+    r = client.get(f"/audit/?person={person.public_id}")
+    assert r.status_code == 200 and "person.create" in r.content.decode()
+    r = client.post("/audit/export/", {"action": "person."})
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    exported = AuditEntry.objects.get(action="audit.export")
+    # Six persons live in district A; the auditor of district A does not see district B's rows.
+    assert exported.row_count == 6 and len(exported.data["sha256"]) == 64
+    # The auditor's own reads are on the record too.
+    assert AuditEntry.objects.filter(action="audit.search", actor_username="u_auditor").exists()

@@ -28,3 +28,29 @@ ROUTES = [
         anonymous=401,
     ),
 ]
+
+ROUTES += [
+    # Renaming and merging act on places strictly below the actor's own; empty forms come back as 422.
+    RouteCase(
+        "places:place_rename",
+        method="post",
+        kwargs=_place,
+        data=lambda ctx: {},
+        expect=lambda role, where: 422 if role in PLACE_MANAGERS and where == "child" else 404,
+    ),
+    RouteCase(
+        "places:place_merge",
+        method="post",
+        kwargs=_place,
+        data=lambda ctx: {},
+        expect=lambda role, where: 422 if role in PLACE_MANAGERS and where == "child" else 404,
+    ),
+    RouteCase("places:facility_list", expect=allow(PLACE_READERS)),
+    RouteCase(
+        "api:list_dwellings",
+        kwargs=lambda ctx: {"place_id": ctx.place.public_id},
+        expect=allow_in_scope(PLACE_READERS),
+        anonymous=401,
+    ),
+    RouteCase("api:list_facilities", expect=allow(PLACE_READERS), anonymous=401),
+]
