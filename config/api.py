@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -45,25 +46,25 @@ api = NinjaAPI(
 
 # Pydantic error types, said in Chinese; the field is named in `loc`.
 _MESSAGES = {
-    "missing": "必填项。",
-    "string_too_long": "内容过长。",
-    "string_too_short": "内容过短。",
-    "string_type": "应为文本。",
-    "int_parsing": "应为整数。",
-    "int_type": "应为整数。",
-    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD。",
-    "date_parsing": "日期格式应为 YYYY-MM-DD。",
-    "date_type": "日期格式应为 YYYY-MM-DD。",
-    "uuid_parsing": "编号格式无效。",
-    "uuid_type": "编号格式无效。",
-    "less_than_equal": "数值过大。",
-    "greater_than_equal": "数值过小。",
-    "enum": "取值无效。",
-    "literal_error": "取值无效。",
-    "json_invalid": "请求内容不是有效的 JSON。",
-    "model_attributes_type": "请求内容格式无效。",
-    "dict_type": "请求内容格式无效。",
-    "extra_forbidden": "不允许的字段。",
+    "missing": gettext_lazy("必填项。"),
+    "string_too_long": gettext_lazy("内容过长。"),
+    "string_too_short": gettext_lazy("内容过短。"),
+    "string_type": gettext_lazy("应为文本。"),
+    "int_parsing": gettext_lazy("应为整数。"),
+    "int_type": gettext_lazy("应为整数。"),
+    "date_from_datetime_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "date_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "date_type": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "uuid_parsing": gettext_lazy("编号格式无效。"),
+    "uuid_type": gettext_lazy("编号格式无效。"),
+    "less_than_equal": gettext_lazy("数值过大。"),
+    "greater_than_equal": gettext_lazy("数值过小。"),
+    "enum": gettext_lazy("取值无效。"),
+    "literal_error": gettext_lazy("取值无效。"),
+    "json_invalid": gettext_lazy("请求内容不是有效的 JSON。"),
+    "model_attributes_type": gettext_lazy("请求内容格式无效。"),
+    "dict_type": gettext_lazy("请求内容格式无效。"),
+    "extra_forbidden": gettext_lazy("不允许的字段。"),
 }
 
 
@@ -72,7 +73,7 @@ def on_validation_error(request, exc: ValidationError):
     detail = [
         {
             "loc": list(e.get("loc", [])),
-            "msg": _(_MESSAGES.get(e.get("type", ""), "输入无效。")),
+            "msg": str(_MESSAGES.get(e.get("type", ""), _("输入无效。"))),
             "type": e.get("type", "invalid"),
         }
         for e in exc.errors

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.db.models import Count
+from django.db.models.functions import Substr
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,7 +12,8 @@ from hearth.core.forms import add_domain_error
 
 from . import services
 from .forms import DwellingForm, FacilityForm, MergeForm, PlaceForm, RenameForm
-from .models import ALLOWED_CHILDREN, Facility, Place, PlaceKind
+from .models import ALLOWED_CHILDREN, Dwelling, Facility, Place, PlaceKind
+from .tree import SEGMENT, subtree_q
 
 
 def _place_or_404(actor, public_id):
@@ -38,7 +40,18 @@ def _render_place(
     request, place, place_form=None, dwelling_form=None, rename_form=None, merge_form=None, status=200
 ):
     actor = request.actor
-    children = place.children.current().annotate(n_dwellings=Count("dwellings")).order_by("name")
+    children = list(place.children.current().order_by("name"))
+    # Dwellings of each child's whole subtree (buildings keep theirs under units): one grouped query.
+    width = len(place.path) + SEGMENT
+    counts = dict(
+        Dwelling.objects.filter(subtree_q("place__path", place.path))
+        .annotate(child=Substr("place__path", 1, width))
+        .values("child")
+        .annotate(n=Count("id"))
+        .values_list("child", "n")
+    )
+    for child in children:
+        child.n_dwellings = counts.get(child.path, 0)
     dwellings = place.dwellings.order_by("address")[:500]
     facilities = Facility.objects.filter(place=place)
     allowed = ALLOWED_CHILDREN.get(place.kind, set())

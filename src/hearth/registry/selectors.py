@@ -60,6 +60,8 @@ def person_open(*, actor, public_id, via_api: bool = False) -> Person:
 def age_band(age: int) -> str:
     if age < 18:
         return "0–17"
+    if age < 30:
+        return "18–29"
     if age >= 60:
         return "60+"
     lower = age // 10 * 10

@@ -1,0 +1,314 @@
+"""The measured figures. Each goes through the real code path (selectors, services, views)."""
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from hearth.accounts.actor import Actor, actor_for
+from hearth.accounts.models import Grant, User
+from hearth.accounts.roles import Role
+from hearth.accounts.services import grant_create
+from hearth.audit import services as audit
+from hearth.audit.models import AuditEntry
+from hearth.core import time
+from hearth.places.models import Dwelling, Place
+from hearth.places.tree import subtree_q
+from hearth.registry import selectors
+from hearth.registry.models import Person
+from hearth.registry.selectors import PersonFilter
+
+from .data import World
+from .figures import Figure, Stopwatch, rate, sample
+
+SYSTEM = Actor.system("bench")
+
+
+class BenchError(Exception):
+    """The bench found a wrong answer (not a slow one): CI must fail."""
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise BenchError(message)
+
+
+@dataclass
+class Subject:
+    label: str  # "community officer"
+    user: User
+    grant: Grant
+    actor: object
+    place: Place
+    persons: int  # persons in scope, counted unscoped as the reference
+
+
+def make_subject(label: str, role: str, place: Place) -> Subject:
+    user, _ = User.objects.get_or_create(
+        username=f"bench-{role}", defaults={"full_name": label, "is_demo": True}
+    )
+    if not user.is_demo:
+        user.is_demo = True  # demo accounts are not held to two-factor login
+        user.save(update_fields=["is_demo"])
+    grant = Grant.objects.active().filter(user=user, role=role, place=place).first()
+    if grant is None:
+        grant = grant_create(actor=SYSTEM, user=user, role=role, place=place)
+    persons = Person.objects.for_system().filter(subtree_q("dwelling__place__path", place.path)).count()
+    return Subject(label, user, grant, actor_for(grant), place, persons)
+
+
+def subjects(world: World) -> list[Subject]:
+    return [
+        make_subject("community officer", Role.COMMUNITY_OFFICER, world.communities[0].place),
+        make_subject("sub-district officer", Role.SUBDISTRICT_OFFICER, world.subdistricts[0]),
+        make_subject("district admin", Role.DISTRICT_ADMIN, world.districts[0]),
+    ]
+
+
+def _persons(n: int) -> str:
+    return f"{n:,} persons"
+
+
+def scoped_reads(subs: list[Subject], *, repeat: int, db: str) -> list[Figure]:
+    # One person inside the smallest scope, so it is visible to every subject.
+    target = (
+        Person.objects.for_system()
+        .filter(subtree_q("dwelling__place__path", subs[0].place.path))
+        .order_by("id")
+        .values_list("id_number", flat=True)
+        .first()
+    )
+    check(target is not None, "no person in the community officer's scope")
+    figures = []
+    for s in subs:
+        actor, scale = s.actor, _persons(s.persons)
+        rows, total = selectors.person_search(actor=actor, flt=PersonFilter(), limit=50, offset=0)
+        check(total == s.persons, f"{s.label}: person_search total {total} != {s.persons} in scope")
+        check(len(rows) == min(50, s.persons), f"{s.label}: page has {len(rows)} rows")
+        check(Person.objects.visible_to(actor).count() == s.persons, f"{s.label}: visible_to count differs")
+        rows, total = selectors.person_search(
+            actor=actor, flt=PersonFilter(id_number=target), limit=50, offset=0
+        )
+        check(total == 1 and rows[0].id_number == target, f"{s.label}: exact ID search found {total}")
+        _, total = selectors.person_search(
+            actor=actor, flt=PersonFilter(id_number=target[-4:]), limit=50, offset=0
+        )
+        check(total >= 1, f"{s.label}: tail search found nothing")
+        _, name_hits = selectors.person_search(actor=actor, flt=PersonFilter(q="王"), limit=50, offset=0)
+        check(name_hits >= 1, f"{s.label}: name search found nothing")
+
+        cases = [
+            ("person_search, list page 1 (count + 50 rows + audit row)", PersonFilter()),
+            ('person_search, name q="王"', PersonFilter(q="王")),
+            ("person_search, exact ID (18)", PersonFilter(id_number=target)),
+            ("person_search, ID tail (last 4)", PersonFilter(id_number=target[-4:])),
+        ]
+        for name, flt in cases:
+            res = sample(
+                lambda flt=flt, actor=actor: selectors.person_search(
+                    actor=actor, flt=flt, limit=50, offset=0
+                ),
+                repeat=repeat,
+            )
+            figures.append(Figure(f"{s.label}: {name}", res.median, "ms", scale, db, res.p95))
+        res = sample(lambda actor=actor: Person.objects.visible_to(actor).count(), repeat=repeat)
+        figures.append(Figure(f"{s.label}: visible_to(actor).count()", res.median, "ms", scale, db, res.p95))
+    return figures
+
+
+def list_page(subs: list[Subject], *, repeat: int, db: str) -> list[Figure]:
+    url = reverse("registry:person_list")
+    figures = []
+    for s in subs:
+        client = Client()
+        client.force_login(s.user)
+        session = client.session
+        session["grant_id"] = s.grant.pk
+        session.save()
+
+        def get(client=client, label=s.label):
+            response = client.get(url)
+            check(response.status_code == 200, f"{label}: person list returned {response.status_code}")
+            return response
+
+        res = sample(get, repeat=repeat)
+        with CaptureQueriesContext(connection) as queries:
+            response = get()
+        check(
+            f"{s.persons:,}".replace(",", "") in response.content.decode().replace(",", ""), "total not shown"
+        )
+        figures.append(
+            Figure(f"{s.label}: GET person list page", res.median, "ms", _persons(s.persons), db, res.p95)
+        )
+        figures.append(
+            Figure(f"{s.label}: SQL queries per list page", len(queries), "queries", "1 request", db)
+        )
+    return figures
+
+
+def audit_figures(subs: list[Subject], *, records: int, seal_rows: int, db: str) -> list[Figure]:
+    actor = subs[0].actor
+    person = (
+        Person.objects.for_system()
+        .select_related("dwelling__place")
+        .filter(subtree_q("dwelling__place__path", subs[0].place.path))
+        .first()
+    )
+    figures = []
+
+    def one():
+        with transaction.atomic():
+            audit.record(actor=actor, action="person.view", target=person, data={"bench": True})
+
+    one()
+    with Stopwatch() as sw:
+        for _ in range(records):
+            one()
+    figures.append(
+        Figure(
+            "audit.record(), one transaction each",
+            rate(records, sw.seconds),
+            "rows/s",
+            f"{records:,} rows",
+            db,
+        )
+    )
+
+    audit.seal_pending()  # whatever the earlier figures logged, so the timed run seals exactly seal_rows
+    now = time.now()
+    template = dict(
+        actor_user_id=subs[0].user.pk,
+        actor_username=subs[0].user.username,
+        grant_id=subs[0].grant.pk,
+        role=subs[0].grant.role,
+        via="session",
+        action="person.list",
+        object_type="registry.person",
+        place_path=subs[0].place.path,
+        ip="127.0.0.1",
+        row_count=50,
+        data={"q": "王"},
+    )
+    for start in range(0, seal_rows, 5000):
+        n = min(5000, seal_rows - start)
+        AuditEntry.objects.bulk_create([AuditEntry(at=now, **template) for _ in range(n)])
+    with Stopwatch() as sw:
+        sealed = audit.seal_pending()
+    check(sealed == seal_rows, f"seal_pending sealed {sealed}, expected {seal_rows}")
+    figures.append(Figure("audit seal_pending()", rate(sealed, sw.seconds), "rows/s", f"{sealed:,} rows", db))
+
+    with Stopwatch() as sw:
+        result = audit.verify_chain()
+    check(result.ok, f"verify_chain failed at seq {result.broken_seq}: {result.problem}")
+    figures.append(
+        Figure(
+            "audit verify_chain()", rate(result.checked, sw.seconds), "rows/s", f"{result.checked:,} rows", db
+        )
+    )
+    return figures
+
+
+def _path_indexes() -> set[str]:
+    """Names of the indexes on places_place.path (PostgreSQL adds a *_like pattern index)."""
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'places_place'")
+            return {name for name, ddl in cur.fetchall() if re.search(r"\(path\b", ddl)}
+        cur.execute("PRAGMA index_list('places_place')")
+        names = set()
+        for row in cur.fetchall():
+            cur.execute(f"PRAGMA index_info('{row[1]}')")
+            if [r[2] for r in cur.fetchall()] == ["path"]:
+                names.add(row[1])
+        return names
+
+
+def _index_verdict(plans: list[str]) -> str:
+    """'yes (index)' when a plan reads places_place through a path index, else how it reads the table."""
+    used = sorted(i for i in _path_indexes() if any(re.search(rf"\b{i}\b", p) for p in plans))
+    if used:
+        return f"yes ({', '.join(used)})"
+    scans = {m.group(0).strip() for p in plans for m in re.finditer(r"[^>\n]*\bon places_place\b[^\n(]*", p)}
+    scans |= {m.group(0) for p in plans for m in re.finditer(r"(SCAN|SEARCH) places_place\b[^\n]*", p)}
+    return "no: " + "; ".join(sorted(scans)) if scans else "no"
+
+
+def _explain(run) -> str:
+    """The plan of the one query `run()` sends, exactly as Django sent it (EXPLAIN ANALYZE on PostgreSQL)."""
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    check(len(queries) == 1, f"expected one query to explain, got {len(queries)}")
+    sql = queries[0]["sql"]
+    prefix = "EXPLAIN (ANALYZE) " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cur:
+        cur.execute(prefix + sql)
+        rows = cur.fetchall()
+    if connection.vendor == "postgresql":
+        return "\n".join(r[0] for r in rows)
+    return "\n".join(str(r[3]) for r in rows)  # rows are (id, parent, notused, detail)
+
+
+def subtree_and_plans(world: World, subs: list[Subject], *, repeat: int, db: str):
+    sub = world.subdistricts[0]
+    places = Place.objects.subtree(sub)
+    dwellings = Dwelling.objects.filter(subtree_q("place__path", sub.path))
+    n_places, n_dwellings = places.count(), dwellings.count()
+    figures = []
+    res = sample(lambda: Place.objects.subtree(sub).count(), repeat=repeat)
+    figures.append(
+        Figure(
+            "Place.objects.subtree(sub-district).count()",
+            res.median,
+            "ms",
+            f"{n_places:,} places",
+            db,
+            res.p95,
+        )
+    )
+    res = sample(lambda: Dwelling.objects.filter(subtree_q("place__path", sub.path)).count(), repeat=repeat)
+    figures.append(
+        Figure(
+            "Dwelling count in sub-district subtree",
+            res.median,
+            "ms",
+            f"{n_dwellings:,} dwellings",
+            db,
+            res.p95,
+        )
+    )
+
+    community, officer, district = subs
+    plans = {
+        "community officer: person_search page query (order by name, id limit 50)": _explain(
+            lambda: list(selectors.persons_visible(community.actor).order_by("name", "id")[:50])
+        ),
+        "community officer: Person.objects.visible_to(actor).count()": _explain(
+            lambda: Person.objects.visible_to(community.actor).count()
+        ),
+        'sub-district officer: name search page query (q="王", order by name, id limit 50)': _explain(
+            lambda: list(
+                selectors.persons_visible(officer.actor)
+                .filter(name__contains="王")
+                .order_by("name", "id")[:50]
+            )
+        ),
+        "district admin: person_search page query (order by name, id limit 50)": _explain(
+            lambda: list(selectors.persons_visible(district.actor).order_by("name", "id")[:50])
+        ),
+        "district admin: Person.objects.visible_to(actor).count()": _explain(
+            lambda: Person.objects.visible_to(district.actor).count()
+        ),
+    }
+    figures.append(
+        Figure(
+            "community officer scope: places.path index used? (EXPLAIN)",
+            _index_verdict(list(plans.values())[:2]),
+            "",
+            _persons(community.persons),
+            db,
+        )
+    )
+    return figures, plans
