@@ -81,38 +81,53 @@ def _render_place(
     )
 
 
-@require_POST
-def place_add_child(request, public_id):
-    actor = request.actor
-    actor.require(Perm.PLACE_MANAGE)
-    parent = _place_or_404(actor, public_id)
-    form = PlaceForm(request.POST)
+def _submit(request, place, form, form_key: str, action, done: str, go_to=None):
+    """The place page's POST forms: validate, call one service, redirect; or the page again with errors (422)."""
     if form.is_valid():
         try:
-            services.place_create(actor=actor, parent=parent, **form.cleaned_data)
+            result = action(form.cleaned_data)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, _("已添加。"))
-            return redirect("places:place_detail", public_id=parent.public_id)
-    return _render_place(request, parent, place_form=form, status=422)
+            messages.success(request, done)
+            return redirect("places:place_detail", public_id=(go_to or (lambda _r: place))(result).public_id)
+    return _render_place(request, place, status=422, **{form_key: form})
+
+
+def _managed(request, public_id, *, below_own: bool = False):
+    actor = request.actor
+    actor.require(Perm.PLACE_MANAGE)
+    place = _place_or_404(actor, public_id)
+    # Renaming and merging concern places strictly below the actor's own.
+    if below_own and place.path == actor.scope_path:
+        raise Http404
+    return actor, place
+
+
+@require_POST
+def place_add_child(request, public_id):
+    actor, parent = _managed(request, public_id)
+    return _submit(
+        request,
+        parent,
+        PlaceForm(request.POST),
+        "place_form",
+        lambda d: services.place_create(actor=actor, parent=parent, **d),
+        _("已添加。"),
+    )
 
 
 @require_POST
 def dwelling_add(request, public_id):
-    actor = request.actor
-    actor.require(Perm.PLACE_MANAGE)
-    place = _place_or_404(actor, public_id)
-    form = DwellingForm(request.POST)
-    if form.is_valid():
-        try:
-            services.dwelling_create(actor=actor, place=place, address=form.cleaned_data["address"])
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("已添加房屋。"))
-            return redirect("places:place_detail", public_id=place.public_id)
-    return _render_place(request, place, dwelling_form=form, status=422)
+    actor, place = _managed(request, public_id)
+    return _submit(
+        request,
+        place,
+        DwellingForm(request.POST),
+        "dwelling_form",
+        lambda d: services.dwelling_create(actor=actor, place=place, address=d["address"]),
+        _("已添加房屋。"),
+    )
 
 
 def _merge_targets(actor, place):
@@ -124,49 +139,39 @@ def _merge_targets(actor, place):
     )
 
 
-def _below_own(actor, public_id):
-    place = _place_or_404(actor, public_id)
-    if place.path == actor.scope_path:
-        raise Http404
-    return place
-
-
 @require_POST
 def place_rename(request, public_id):
-    actor = request.actor
-    actor.require(Perm.PLACE_MANAGE)
-    place = _below_own(actor, public_id)
-    form = RenameForm(request.POST)
-    if form.is_valid():
-        try:
-            services.place_rename(actor=actor, place=place, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("已更名，原名称保留在历史中。"))
-            return redirect("places:place_detail", public_id=place.public_id)
-    return _render_place(request, place, rename_form=form, status=422)
+    actor, place = _managed(request, public_id, below_own=True)
+    return _submit(
+        request,
+        place,
+        RenameForm(request.POST),
+        "rename_form",
+        lambda d: services.place_rename(actor=actor, place=place, **d),
+        _("已更名，原名称保留在历史中。"),
+    )
 
 
 @require_POST
 def place_merge(request, public_id):
-    actor = request.actor
-    actor.require(Perm.PLACE_MANAGE)
-    place = _below_own(actor, public_id)
-    form = MergeForm(request.POST, siblings=_merge_targets(actor, place))
-    if form.is_valid():
-        into = _merge_targets(actor, place).filter(public_id=form.cleaned_data["into"]).first()
+    actor, place = _managed(request, public_id, below_own=True)
+    targets = _merge_targets(actor, place)
+
+    def merge(d):
+        into = targets.filter(public_id=d["into"]).first()
         if into is None:
-            form.add_error("into", _("请选择同一上级下的同类地区。"))
-        else:
-            try:
-                services.place_merge(actor=actor, place=place, into=into, on=form.cleaned_data["on"])
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                messages.success(request, _("已合并。"))
-                return redirect("places:place_detail", public_id=into.public_id)
-    return _render_place(request, place, merge_form=form, status=422)
+            raise DomainError("place.merge_target", _("请选择同一上级下的同类地区。"), "into")
+        return services.place_merge(actor=actor, place=place, into=into, on=d["on"])
+
+    return _submit(
+        request,
+        place,
+        MergeForm(request.POST, siblings=targets),
+        "merge_form",
+        merge,
+        _("已合并。"),
+        go_to=lambda into: into,
+    )
 
 
 def facility_list(request):
