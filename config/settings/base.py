@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "hearth.accounts",
     "hearth.audit",
     "hearth.registry",
+    "hearth.migrants",
 ]
 
 MIDDLEWARE = [
@@ -178,3 +179,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Identity document numbers are encrypted at rest (docs/adr/0004). The keyring lives outside the database:
+# a key file (HEARTH_KEY_FILE) or the environment (HEARTH_ID_KEYS). New keys use HEARTH_ID_CIPHER
+# ("aes-256-gcm", or "sm4-gcm" where the national algorithms are required).
+HEARTH_KEY_FILE = os.environ.get("HEARTH_KEY_FILE", "")
+HEARTH_ID_CIPHER = os.environ.get("HEARTH_ID_CIPHER", "aes-256-gcm")
+HEARTH_KEYS_AUTOCREATE = False

@@ -16,3 +16,7 @@ if not SECRET_KEY:  # noqa: F405
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
+
+# A development/demo keyring beside the database, created on first use; production must supply its own.
+HEARTH_KEY_FILE = HEARTH_KEY_FILE or str(VAR_DIR / "keys.json")  # noqa: F405
+HEARTH_KEYS_AUTOCREATE = True

@@ -19,3 +19,18 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["NAME"] = ":memory:"  # noqa: F405
 # WhiteNoise would index every static file for each test client; tests look files up lazily instead.
 WHITENOISE_AUTOREFRESH = True
+
+# A fixed keyring: the same bytes on every run, never used outside tests.
+HEARTH_KEYRING = {
+    "current": "t1",
+    "keys": {"t1": {"alg": "aes-256-gcm", "key": "dGVzdC1rZXktMDEtYWVzLTI1Ni1nY20tMzJieXRlcyE="}},
+    "index": {"alg": "hmac-sha256", "key": "dGVzdC1pbmRleC1rZXktaG1hYy1zaGEyNTYtMzJieXRlcyEhIQ=="},
+}
+
+# Uploaded files (event attachments) go to a temporary directory, never var/media.
+import tempfile  # noqa: E402
+
+STORAGES["default"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": tempfile.mkdtemp(prefix="hearth-test-media-")},
+}

@@ -32,6 +32,9 @@ class Perm(models.TextChoices):
     PERSON_REVEAL_ID = "person.reveal_id", _("查看完整身份证号码")
     PERSON_EXPORT = "person.export", _("导出人员")
     EXPORT_APPROVE = "export.approve", _("审批导出")
+    CHANGE_REPORT_CREATE = "change_report.create", _("报告人口变动")
+    CHANGE_REPORT_DECIDE = "change_report.decide", _("确认或退回变动报告")
+    LIST_MANAGE = "list.manage", _("维护派生名单条件")
     PLACE_VIEW = "place.view", _("浏览地区与房屋")
     PLACE_MANAGE = "place.manage", _("维护地区、房屋与机构")
     ACCOUNT_MANAGE = "account.manage", _("管理账号")
@@ -44,6 +47,7 @@ class Perm(models.TextChoices):
 
 _PERSONAL = {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL, Perm.PLACE_VIEW}
 _EDIT = {Perm.PERSON_CREATE, Perm.PERSON_CHANGE}
+_DECIDE = {Perm.CHANGE_REPORT_CREATE, Perm.CHANGE_REPORT_DECIDE}
 
 # The permission table shipped; the security administrator may change it afterwards (it is data).
 DEFAULT_PERMISSIONS: dict[str, set[str]] = {
@@ -54,13 +58,14 @@ DEFAULT_PERMISSIONS: dict[str, set[str]] = {
         Perm.EXPORT_APPROVE,
         Perm.PLACE_MANAGE,
         Perm.REQUIRE_2FA,
+        Perm.LIST_MANAGE,
     },
     Role.SUBDISTRICT_OFFICER: _PERSONAL
     | _EDIT
     | {Perm.PERSON_REVEAL_ID, Perm.PERSON_EXPORT, Perm.EXPORT_APPROVE, Perm.PLACE_MANAGE, Perm.REQUIRE_2FA},
-    Role.COMMUNITY_OFFICER: _PERSONAL | _EDIT | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE},
-    Role.ASSISTANT: _PERSONAL | _EDIT,
-    Role.BUILDING_VOLUNTEER: {Perm.PERSON_VIEW, Perm.PLACE_VIEW},
+    Role.COMMUNITY_OFFICER: _PERSONAL | _EDIT | _DECIDE | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE},
+    Role.ASSISTANT: _PERSONAL | _EDIT | _DECIDE,
+    Role.BUILDING_VOLUNTEER: {Perm.PERSON_VIEW, Perm.PLACE_VIEW, Perm.CHANGE_REPORT_CREATE},
     Role.DATA_CLERK: _PERSONAL | _EDIT | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE},
     # Clinic staff reach persons only through their facility; they do not browse the place tree.
     Role.CLINIC_STAFF: {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL, Perm.REQUIRE_2FA},

@@ -53,3 +53,44 @@ def drop_sql(vendor: str) -> list[str]:
         f"DROP TRIGGER IF EXISTS audit_guard_truncate ON {TABLE}",
         "DROP FUNCTION IF EXISTS audit_guard()",
     ]
+
+
+def append_only_sql(vendor: str, table: str) -> list[str]:
+    """Triggers that refuse UPDATE, DELETE and TRUNCATE on another append-only table (life events).
+
+    The audit log's maintenance window is the one way past them (test database teardown).
+    """
+    if vendor == "sqlite":
+        return [
+            f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+                WHEN NOT {_WINDOW_OPEN}
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""",
+            f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+                WHEN NOT {_WINDOW_OPEN}
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""",
+        ]
+    if vendor == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION {table}_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF {_WINDOW_OPEN} THEN
+                RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+              END IF;
+              RAISE EXCEPTION '{table} is append-only';
+            END $$""",
+            f"""CREATE TRIGGER {table}_guard_rows BEFORE UPDATE OR DELETE ON {table}
+                FOR EACH ROW EXECUTE FUNCTION {table}_guard()""",
+            f"""CREATE TRIGGER {table}_guard_truncate BEFORE TRUNCATE ON {table}
+                FOR EACH STATEMENT EXECUTE FUNCTION {table}_guard()""",
+        ]
+    raise NotImplementedError(f"append-only triggers for {vendor}")
+
+
+def drop_append_only_sql(vendor: str, table: str) -> list[str]:
+    if vendor == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_delete", f"DROP TRIGGER IF EXISTS {table}_no_update"]
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_guard_rows ON {table}",
+        f"DROP TRIGGER IF EXISTS {table}_guard_truncate ON {table}",
+        f"DROP FUNCTION IF EXISTS {table}_guard()",
+    ]

@@ -8,6 +8,8 @@ from .errors import DomainError, as_list
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
     for err in as_list(error):
         field = err.field if err.field in form.fields else None
+        if field is not None and form.fields[field].widget.is_hidden:
+            field = None  # e.g. a stale `version`: said at the top of the form, where it is seen
         form.add_error(field, str(err.message))
 
 

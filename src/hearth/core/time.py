@@ -19,3 +19,8 @@ def age_on(birth_date: date, as_of: date) -> int:
     if (as_of.month, as_of.day) < (birth_date.month, birth_date.day):
         years -= 1
     return years
+
+
+def localtime_str(moment: datetime) -> str:
+    """A moment as people read it here: 2026-11-23 14:05 in the deployment's time zone."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")

@@ -12,6 +12,7 @@ from hearth.core.errors import DomainError
 
 from . import tree
 from .models import ALLOWED_CHILDREN, Dwelling, Facility, FacilityKind, Place, PlaceKind, PlaceNameHistory
+from .signals import subtree_moved
 
 # Kinds whose names make up a dwelling's full address, from the community down.
 _ADDRESS_KINDS = {PlaceKind.COMMUNITY, PlaceKind.BUILDING, PlaceKind.UNIT, PlaceKind.VILLAGER_GROUP}
@@ -135,6 +136,7 @@ def place_merge(*, actor, place: Place, into: Place, on: date) -> Place:
         path=Concat(Value(new_prefix), Substr(F("path"), len(old_prefix) + 1))
     )
     Dwelling.objects.filter(place=place).update(place=into)
+    subtree_moved.send(sender=Place, old_prefix=old_prefix, new_prefix=new_prefix)
     place.valid_to, place.successor = on, into
     place.save(update_fields=["valid_to", "successor"])
     _refresh_addresses(into)

@@ -14,9 +14,11 @@ from hearth.places.models import Dwelling
 from hearth.places.tree import subtree_q
 
 from . import selectors, services
-from .models import Person, ResidenceType, Sex
+from .codes import DocumentType, Education, Ethnicity, MaritalStatus
+from .models import EventKind, EventSource, LifeEvent, Person, ResidenceType, Sex
 
 router = Router(tags=["persons"])
+events_router = Router(tags=["events"])
 
 
 class PersonOut(Schema):
@@ -25,12 +27,28 @@ class PersonOut(Schema):
     sex: str
     dwelling: str
     residence_type: str
+    status: str | None = None
     age: int | None = None
     age_band: str | None = None
+    id_type: str | None = None
     id_number_masked: str | None = None
+    id_unverified: bool | None = None
+    phone_masked: str | None = None
     birth_date: date | None = None
     dwelling_id: str | None = None
     version: int | None = None
+    former_names: list[str] | None = None
+    pinyin: str | None = None
+    ethnicity: str | None = None
+    hukou_code: str | None = None
+    marital_status: str | None = None
+    education: str | None = None
+    occupation: str | None = None
+    phone: str | None = None
+    notes: str | None = None
+    status_since: date | None = None
+    household_id: str | None = None
+    relation_to_head: str | None = None
 
 
 class PersonPage(Schema):
@@ -42,19 +60,36 @@ class PersonIn(Schema):
     name: str = Field(max_length=50)
     sex: Sex
     birth_date: date
+    ethnicity: Ethnicity = Ethnicity.HAN
+    id_type: DocumentType = DocumentType.RESIDENT_ID
     id_number: str | None = Field(None, max_length=40)
+    hukou_code: str = Field("", max_length=6)
     dwelling_id: UUID
     residence_type: ResidenceType = ResidenceType.HUKOU_RESIDENT
+    marital_status: MaritalStatus = MaritalStatus.UNSTATED
+    education: Education | None = None
+    occupation: str = Field("", max_length=50)
+    phone: str = Field("", max_length=20)
+    notes: str = Field("", max_length=500)
 
 
 class PersonPatch(Schema):
+    """Details only; address, marital status and status change through /events."""
+
     version: int
+    correction: bool = False
     name: str | None = Field(None, max_length=50)
     sex: Sex | None = None
     birth_date: date | None = None
+    ethnicity: Ethnicity | None = None
+    id_type: DocumentType | None = None
     id_number: str | None = Field(None, max_length=40)
-    dwelling_id: UUID | None = None
+    hukou_code: str | None = Field(None, max_length=6)
     residence_type: ResidenceType | None = None
+    education: Education | None = None
+    occupation: str | None = Field(None, max_length=50)
+    phone: str | None = Field(None, max_length=20)
+    notes: str | None = Field(None, max_length=500)
 
 
 class IdSearch(Schema):
@@ -91,8 +126,12 @@ def _page(request, flt, paging):
 
 
 @router.get("", response=PersonPage, exclude_none=True)
-def list_persons(request, paging: Query[Paging], q: str = ""):
-    return _page(request, selectors.PersonFilter(q=q[:50]), paging)
+def list_persons(
+    request, paging: Query[Paging], q: str = "", dwelling_id: UUID | None = None, all: bool = False
+):
+    """Search by name (exact or partial), pinyin or initials, or phone; filter by dwelling."""
+    flt = selectors.PersonFilter(q=q[:50], dwelling=str(dwelling_id or ""), include_inactive=all)
+    return _page(request, flt, paging)
 
 
 @router.post("/search", response=PersonPage, exclude_none=True)
@@ -124,9 +163,10 @@ def update_person(request, person_id: UUID, body: PersonPatch):
     person = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, person_id)
     values = body.dict(exclude_unset=True)
     version = values.pop("version")
-    if "dwelling_id" in values:
-        values["dwelling"] = _dwelling(actor, values.pop("dwelling_id"))
-    person = services.person_update(actor=actor, person=person, values=values, version=version)
+    correction = values.pop("correction", False)
+    person = services.person_update(
+        actor=actor, person=person, values=values, version=version, correction=correction
+    )
     return selectors.person_row(person, actor, detail=True)
 
 
@@ -138,3 +178,130 @@ def reveal_id(request, person_id: UUID, body: RevealIn):
     person = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, person_id)
     number = services.person_reveal_id(actor=actor, person=person, reason=body.reason)
     return {"id": str(person.public_id), "id_number": number}
+
+
+# --- life events: the feed later services and exchanges read ------------------------------------------
+
+
+class EventOut(Schema):
+    id: str
+    person_id: str
+    kind: str
+    occurred_on: date
+    source: str
+    reporter: str
+    changes: list[str]
+    corrects: str | None = None
+    recorded_at: str
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    count: int
+
+
+class EventIn(Schema):
+    person_id: UUID
+    kind: EventKind
+    occurred_on: date
+    version: int
+    source: EventSource = EventSource.COUNTER
+    reporter: str = Field("", max_length=100)
+    dwelling_id: UUID | None = None
+    spouse_id: UUID | None = None
+    hukou_code: str = Field("", max_length=6)
+    residence_type: ResidenceType | None = None
+    to_region: str = Field("", max_length=6)
+    to_address: str = Field("", max_length=150)
+
+
+class CorrectIn(Schema):
+    reason: str = Field(max_length=300)
+    version: int | None = None
+
+
+def _event_out(event: LifeEvent) -> dict:
+    return {
+        "id": str(event.public_id),
+        "person_id": str(event.person.public_id),
+        "kind": event.kind,
+        "occurred_on": event.occurred_on,
+        "source": event.source,
+        "reporter": event.reporter,
+        # Field names only: values stay on the person's page.
+        "changes": sorted(event.data.get("changes", {})),
+        "corrects": str(event.corrects.public_id) if event.corrects_id else None,
+        "recorded_at": event.created_at.isoformat(),
+    }
+
+
+@events_router.get("", response=EventPage)
+def list_events(
+    request,
+    paging: Query[Paging],
+    person_id: UUID | None = None,
+    kind: EventKind | None = None,
+    since: date | None = None,
+):
+    """Events in scope, oldest first: filter by person, kind, and occurred on or after `since`."""
+    from hearth.audit import services as audit
+
+    actor = request.actor
+    actor.require(Perm.PERSON_VIEW_FULL)
+    qs = LifeEvent.objects.visible_to(actor).select_related("person", "corrects")
+    if person_id:
+        qs = qs.filter(person__public_id=person_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if since:
+        qs = qs.filter(occurred_on__gte=since)
+    total = qs.count()
+    rows = list(qs.order_by("occurred_on", "id")[paging.offset : paging.offset + paging.limit])
+    audit.record(
+        actor=actor,
+        action="event.list",
+        object_type="registry.lifeevent",
+        row_count=total,
+        data={k: str(v) for k, v in {"person": person_id, "kind": kind, "since": since}.items() if v},
+    )
+    return {"items": [_event_out(e) for e in rows], "count": total}
+
+
+@events_router.post("", response={201: EventOut})
+def create_event(request, body: EventIn):
+    actor = request.actor
+    actor.require(Perm.PERSON_CHANGE)
+    person = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, body.person_id)
+    spouse = None
+    if body.spouse_id:
+        spouse = Person.objects.for_system().filter(public_id=body.spouse_id).first()
+        if spouse is None:
+            raise DomainError("event.spouse_unknown", _("配偶编号不存在。"), "spouse_id")
+    details = {
+        "dwelling": _dwelling(actor, body.dwelling_id),
+        "spouse": spouse,
+        "hukou_code": body.hukou_code,
+        "residence_type": body.residence_type,
+        "to_region": body.to_region,
+        "to_address": body.to_address,
+    }
+    event = services.record_event(
+        actor=actor,
+        person=person,
+        kind=body.kind,
+        occurred_on=body.occurred_on,
+        version=body.version,
+        source=body.source,
+        reporter=body.reporter,
+        details=details,
+    )
+    return 201, _event_out(event)
+
+
+@events_router.post("/{uuid:event_id}/correct", response={201: EventOut})
+def correct_event(request, event_id: UUID, body: CorrectIn):
+    actor = request.actor
+    actor.require(Perm.PERSON_CHANGE)
+    event = get_visible_or_404(LifeEvent.objects.select_related("person"), actor, event_id)
+    correction = services.correct_event(actor=actor, event=event, reason=body.reason, version=body.version)
+    return 201, _event_out(correction)

@@ -10,8 +10,11 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         # The home page asks each app what to show; core never imports the apps above it.
         from hearth.core.home import register_chart, register_stat
+        from hearth.places.signals import subtree_moved
 
         from .home import persons_by_child_place, registry_stats
+        from .signals import move_person_paths
 
+        subtree_moved.connect(move_person_paths, dispatch_uid="registry.move_person_paths")
         register_stat(registry_stats)
         register_chart(persons_by_child_place)

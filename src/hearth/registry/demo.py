@@ -17,6 +17,7 @@ from hearth.core import citizen_id
 from hearth.places.models import Dwelling, Facility, FacilityKind, Place, PlaceKind
 from hearth.places.services import dwelling_create, facility_create, place_create
 
+from . import identity
 from .models import Person, ResidenceType
 from .services import person_register
 
@@ -89,7 +90,7 @@ def build_persons(actor, *, seed: int = 2012) -> int:
             # Draw every random value before deciding to skip, so a second run sees the same sequence.
             residence = rng.choices(list(ResidenceType.values), weights=(80, 10, 8, 2))[0]
             name = _name(rng)
-            if Person.objects.for_system().filter(id_number=number).exists():
+            if Person.objects.for_system().filter(id_index=identity.index_of("resident_id", number)).exists():
                 continue
             person_register(
                 actor=actor,

@@ -3,8 +3,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from hearth.accounts.scoping import ScopedQuerySet
-from hearth.core import citizen_id, time
+from hearth.core import time
 from hearth.core.models import PublicIdModel
+
+from .codes import DocumentType, Education, Ethnicity, MaritalStatus, RelationToHead
 
 
 class Sex(models.TextChoices):
@@ -19,22 +21,79 @@ class ResidenceType(models.TextChoices):
     OUTFLOW = "outflow", _("流出")
 
 
+class PersonStatus(models.TextChoices):
+    ACTIVE = "active", _("在册")
+    DECEASED = "deceased", _("死亡")
+    DEPARTED = "departed", _("迁出")
+
+
 class PersonQuerySet(ScopedQuerySet):
-    scope_path_field = "dwelling__place__path"
+    # Denormalised from the dwelling's place so every scoped read is one indexed range on this table.
+    scope_path_field = "place_path"
 
 
 class Person(PublicIdModel):
-    """人员: one resident of the registry (全员人口). The registry issue extends this record."""
+    """人员: one resident of the registry (全员人口). State changes only through life events."""
 
     name = models.CharField(_("姓名"), max_length=50)
+    former_names = models.JSONField(_("曾用名"), default=list, blank=True)
+    # Computed once when the name is saved: every reading of a heteronym surname, space-separated.
+    pinyin = models.CharField(_("姓名拼音"), max_length=200, blank=True)
+    initials = models.CharField(_("拼音首字母"), max_length=60, blank=True)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("出生日期"))
-    id_number = models.CharField(_("公民身份号码"), max_length=18, null=True, blank=True, unique=True)
+    ethnicity = models.CharField(_("民族"), max_length=2, choices=Ethnicity.choices, default=Ethnicity.HAN)
+    id_type = models.CharField(
+        _("证件类型"), max_length=20, choices=DocumentType.choices, default=DocumentType.RESIDENT_ID
+    )
+    # The document number is stored only encrypted, with keyed blind indexes for lookups (ADR 0004).
+    id_cipher = models.BinaryField(_("证件号码（密文）"), null=True, blank=True)
+    id_key = models.CharField(_("密钥编号"), max_length=16, blank=True, db_index=True)
+    id_index = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    id_tail6 = models.CharField(max_length=16, blank=True, db_index=True)
+    id_tail4 = models.CharField(max_length=16, blank=True, db_index=True)
+    # A legacy import may keep a number that fails validation; such persons are a worklist.
+    id_unverified = models.BooleanField(_("证件号码待核实"), default=False)
+    hukou_code = models.CharField(
+        _("户籍地"), max_length=6, blank=True, help_text=_("GB/T 2260 行政区划代码")
+    )
     dwelling = models.ForeignKey(
         "places.Dwelling", verbose_name=_("现住房屋"), on_delete=models.PROTECT, related_name="residents"
     )
+    place_path = models.CharField(max_length=200, db_index=True, editable=False, default="")
     residence_type = models.CharField(
         _("居住类型"), max_length=20, choices=ResidenceType.choices, default=ResidenceType.HUKOU_RESIDENT
+    )
+    marital_status = models.CharField(
+        _("婚姻状况"), max_length=2, choices=MaritalStatus.choices, default=MaritalStatus.UNSTATED
+    )
+    education = models.CharField(_("学历"), max_length=2, choices=Education.choices, blank=True)
+    occupation = models.CharField(_("职业"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True, db_index=True)
+    notes = models.TextField(_("备注"), max_length=500, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=PersonStatus.choices, default=PersonStatus.ACTIVE
+    )
+    status_since = models.DateField(_("状态日期"), null=True, blank=True)
+    household = models.ForeignKey(
+        "Household",
+        verbose_name=_("户"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    relation_to_head = models.CharField(
+        _("与户主关系"), max_length=2, choices=RelationToHead.choices, blank=True
+    )
+    spouse = models.ForeignKey(
+        "self", verbose_name=_("配偶"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    mother = models.ForeignKey(
+        "self", verbose_name=_("母亲"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    father = models.ForeignKey(
+        "self", verbose_name=_("父亲"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # Optimistic locking: an edit made from a stale page is refused instead of silently overwriting.
     version = models.PositiveIntegerField(default=1)
@@ -45,7 +104,10 @@ class Person(PublicIdModel):
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["name"], name="person_name")]
+        indexes = [
+            models.Index(fields=["name"], name="person_name"),
+            models.Index(fields=["place_path", "birth_date"], name="person_path_birth"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(sex__in=["M", "F"]), name="person_sex_valid"),
         ]
@@ -55,11 +117,189 @@ class Person(PublicIdModel):
 
     @property
     def audit_place_path(self) -> str:
-        return self.dwelling.place.path
+        return self.place_path
 
     @property
-    def id_masked(self) -> str:
-        return citizen_id.mask(self.id_number or "")
+    def is_active(self) -> bool:
+        return self.status == PersonStatus.ACTIVE
 
     def age(self, as_of=None) -> int:
         return time.age_on(self.birth_date, as_of or time.today())
+
+
+class HouseholdQuerySet(ScopedQuerySet):
+    scope_path_field = "dwelling__place__path"
+
+
+class Household(PublicIdModel):
+    """户: the people living in one dwelling, with a head and each member's relation to the head."""
+
+    dwelling = models.ForeignKey(
+        "places.Dwelling", verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="households"
+    )
+    head = models.ForeignKey(
+        Person, verbose_name=_("户主"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    number = models.CharField(_("户编号"), max_length=30, blank=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("户")
+        verbose_name_plural = _("户")
+
+    def __str__(self) -> str:
+        return str(self.dwelling)
+
+    @property
+    def audit_place_path(self) -> str:
+        return self.dwelling.place.path
+
+
+class EventKind(models.TextChoices):
+    REGISTERED = "registered", _("登记")
+    BIRTH = "birth", _("出生")
+    CHILDBIRTH = "childbirth", _("生育")
+    MARRIAGE = "marriage", _("结婚")
+    DIVORCE = "divorce", _("离婚")
+    WIDOWHOOD = "widowhood", _("丧偶")
+    DEATH = "death", _("死亡")
+    MOVE_IN = "move_in", _("迁入")
+    MOVE_OUT = "move_out", _("迁出")
+    DWELLING_CHANGE = "dwelling_change", _("变更住址")
+    HUKOU_CHANGE = "hukou_change", _("户籍变更")
+    DETAILS_CHANGE = "details_change", _("信息变更")
+    CORRECTION = "correction", _("更正")
+
+
+class EventSource(models.TextChoices):
+    COUNTER = "counter", _("窗口登记")
+    VOLUNTEER_REPORT = "volunteer_report", _("信息员报告")
+    PARTNER_LIST = "partner_list", _("部门比对")
+    IMPORT = "import", _("批量导入")
+
+
+class LifeEventQuerySet(ScopedQuerySet):
+    scope_path_field = "person__place_path"
+
+
+class LifeEvent(PublicIdModel):
+    """生活事件: append-only (database triggers refuse UPDATE and DELETE). A mistake gets a correcting event."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("事件"), max_length=20, choices=EventKind.choices)
+    occurred_on = models.DateField(_("发生日期"))
+    source = models.CharField(_("来源"), max_length=20, choices=EventSource.choices)
+    reporter = models.CharField(_("报告人"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        "accounts.Grant", verbose_name=_("记录人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # What changed: field names with before/after for ordinary fields; never an ID number's value.
+    data = models.JSONField(_("内容"), default=dict, blank=True)
+    attachment = models.FileField(_("附件"), upload_to="events/%Y/%m/", blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("更正的事件"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    change_report = models.ForeignKey(
+        "ChangeReport", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+
+    objects = LifeEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("生活事件")
+        verbose_name_plural = _("生活事件")
+        ordering = ["occurred_on", "id"]
+        indexes = [models.Index(fields=["kind", "occurred_on"], name="event_kind_date")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_on}"
+
+    @property
+    def audit_place_path(self) -> str:
+        return self.person.place_path
+
+
+class ChangeKind(models.TextChoices):
+    MOVED_IN = "moved_in", _("有人迁入")
+    MOVED_OUT = "moved_out", _("有人迁出")
+    BIRTH = "birth", _("出生")
+    DEATH = "death", _("死亡")
+    MARRIAGE = "marriage", _("结婚")
+    OTHER = "other", _("其他")
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    REJECTED = "rejected", _("已退回")
+
+
+class ChangeReportQuerySet(ScopedQuerySet):
+    scope_path_field = "dwelling__place__path"
+
+
+class ChangeReport(PublicIdModel):
+    """变动报告: what a building volunteer (信息员) saw at a dwelling, for the community officer to confirm."""
+
+    dwelling = models.ForeignKey(
+        "places.Dwelling", verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="change_reports"
+    )
+    kind = models.CharField(_("变动类型"), max_length=20, choices=ChangeKind.choices)
+    text = models.TextField(_("情况说明"), max_length=500, blank=True)
+    reported_by = models.ForeignKey(
+        "accounts.Grant", verbose_name=_("报告人"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ChangeStatus.choices, default=ChangeStatus.PENDING, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        "accounts.Grant",
+        verbose_name=_("处理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decision_reason = models.CharField(_("退回原因"), max_length=300, blank=True)
+
+    objects = ChangeReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("变动报告")
+        verbose_name_plural = _("变动报告")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.dwelling}"
+
+    @property
+    def audit_place_path(self) -> str:
+        return self.dwelling.place.path
+
+
+class ListDefinition(PublicIdModel):
+    """派生名单: a list of persons defined by a condition (registry/conditions.py), kept as data."""
+
+    code = models.SlugField(_("代码"), max_length=60, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("说明"), blank=True)
+    spec = models.JSONField(_("条件"))
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("派生名单")
+        verbose_name_plural = _("派生名单")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name

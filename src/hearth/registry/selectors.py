@@ -2,15 +2,23 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from hearth.accounts.roles import Perm
 from hearth.audit import services as audit
 from hearth.core import citizen_id, time
 from hearth.core.errors import DomainError
+from hearth.core.phone import mask_phone
 
-from .models import Person
+from . import identity
+from .codes import region_label
+from .models import LifeEvent, Person, PersonStatus
+from .names import is_pinyin_query
+
+# A 5-digit tail has no index of its own: candidates come from the 4-digit tail index, then are checked
+# by decrypting at most this many of them.
+TAIL5_CANDIDATES = 2000
 
 
 def persons_visible(actor) -> QuerySet[Person]:
@@ -19,30 +27,78 @@ def persons_visible(actor) -> QuerySet[Person]:
 
 @dataclass
 class PersonFilter:
-    q: str = ""  # name fragment
+    q: str = ""  # name (exact or partial), pinyin (full or initials), or phone
     id_number: str = ""  # full number or the last 4–6 characters; only ever received by POST
+    dwelling: str = ""  # a dwelling's public id
+    include_inactive: bool = False  # deceased and departed persons too
 
     def as_audit(self) -> dict:
         data = {"q": self.q} if self.q else {}
         if self.id_number:
             data["id_tail"] = self.id_number[-4:]  # never the whole number in the log
+        if self.dwelling:
+            data["dwelling"] = self.dwelling
+        if self.include_inactive:
+            data["inactive"] = True
         return data
+
+
+def text_condition(q: str) -> tuple[Q, str]:
+    """The condition for a search box entry, and the exact value that ranks first (names only)."""
+    q = q.strip()
+    lower = q.lower().replace(" ", "")
+    if is_pinyin_query(lower):
+        # Variants are space-separated, so a prefix of any variant is "starts with" or "contains ' q'".
+        cond = Q()
+        for field in ("pinyin", "initials"):
+            cond |= Q(**{f"{field}__startswith": lower}) | Q(**{f"{field}__contains": " " + lower})
+        return cond, ""
+    digits = q.replace("-", "").replace(" ", "")
+    if digits.isdigit() and len(digits) >= 7:
+        return Q(phone=digits), ""
+    return Q(name__contains=q), q
+
+
+def _id_condition(raw: str) -> Q | None:
+    number = citizen_id.normalise(raw)
+    if len(number) == 15 and number.isdigit():
+        number = citizen_id.upgrade15(number)
+    if len(number) >= 7:
+        # Any document type: the index is per type, so ask for each.
+        from .codes import DocumentType
+
+        return Q(id_index__in=[identity.index_of(t, number) for t in DocumentType.values])
+    if len(number) in (4, 6):
+        field = "id_tail6" if len(number) == 6 else "id_tail4"
+        return Q(**{field: identity.tail_index(number)})
+    if len(number) == 5:
+        return None
+    raise DomainError("search.id_length", _("请输入完整的证件号码或末4至6位。"), "id_number")
 
 
 def person_search(*, actor, flt: PersonFilter, limit: int, offset: int) -> tuple[list[Person], int]:
     qs = persons_visible(actor)
-    if flt.q:
-        qs = qs.filter(name__contains=flt.q.strip())
+    if not flt.include_inactive:
+        qs = qs.filter(status=PersonStatus.ACTIVE)
+    order = ["name", "id"]
+    if flt.q.strip():
+        cond, exact = text_condition(flt.q)
+        qs = qs.filter(cond)
+        # Ranking by an expression also stops the planner walking the name index for a LIMIT.
+        rank = Case(When(name=exact, then=Value(0)), default=Value(1), output_field=IntegerField())
+        order = [rank, "name", "id"]
+    if flt.dwelling:
+        qs = qs.filter(dwelling__public_id=flt.dwelling)
     if flt.id_number:
-        number = citizen_id.normalise(flt.id_number)
-        if len(number) == 18:
-            qs = qs.filter(id_number=number)
-        elif 4 <= len(number) <= 6:
-            qs = qs.filter(id_number__endswith=number)
+        cond = _id_condition(flt.id_number)
+        if cond is None:  # five characters: narrow by the last four, then check by decrypting
+            tail = citizen_id.normalise(flt.id_number)
+            candidates = qs.filter(id_tail4=identity.tail_index(tail[-4:]))[:TAIL5_CANDIDATES]
+            qs = qs.filter(pk__in=[p.pk for p in candidates if identity.reveal(p).endswith(tail)])
         else:
-            raise DomainError("search.id_length", _("请输入完整的18位号码或末4至6位。"), "id_number")
+            qs = qs.filter(cond)
     total = qs.count()
-    rows = list(qs.order_by("name", "id")[offset : offset + limit])
+    rows = list(qs.order_by(*order)[offset : offset + limit])
     audit.record(
         actor=actor, action="person.list", object_type="registry.person", row_count=total, data=flt.as_audit()
     )
@@ -68,6 +124,11 @@ def age_band(age: int) -> str:
     return f"{lower}–{lower + 9}"
 
 
+def mask_name(name: str) -> str:
+    """A relative outside the actor's scope: the surname and a mark per remaining character."""
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
 def person_row(person: Person, actor, *, detail: bool = False) -> dict:
     """What this actor may see of a person. Volunteers: name, dwelling, sex, age band, residence type."""
     today = time.today()
@@ -85,9 +146,76 @@ def person_row(person: Person, actor, *, detail: bool = False) -> dict:
         row["age_band"] = age_band(age)
         return row
     row["age"] = age
-    row["id_number_masked"] = person.id_masked
+    row["status"] = person.status
+    row["status_display"] = person.get_status_display()
+    row["id_type"] = person.id_type
+    row["id_number_masked"] = identity.masked(person)
+    row["id_unverified"] = person.id_unverified
+    row["phone_masked"] = mask_phone(person.phone)
     row["version"] = person.version
     if detail:
-        row["birth_date"] = person.birth_date.isoformat()
-        row["dwelling_id"] = str(person.dwelling.public_id)
+        row |= {
+            "birth_date": person.birth_date.isoformat(),
+            "dwelling_id": str(person.dwelling.public_id),
+            "former_names": list(person.former_names),
+            "pinyin": person.pinyin.split(" ")[0] if person.pinyin else "",
+            "ethnicity": person.ethnicity,
+            "ethnicity_display": person.get_ethnicity_display(),
+            "id_type_display": person.get_id_type_display(),
+            "hukou_code": person.hukou_code,
+            "hukou_display": region_label(person.hukou_code),
+            "marital_status": person.marital_status,
+            "marital_status_display": person.get_marital_status_display(),
+            "education": person.education,
+            "education_display": person.get_education_display() if person.education else "",
+            "occupation": person.occupation,
+            "phone": person.phone,
+            "notes": person.notes,
+            "status_since": person.status_since.isoformat() if person.status_since else None,
+            "household_id": str(person.household.public_id) if person.household_id else None,
+            "relation_to_head": person.relation_to_head,
+            "relation_to_head_display": person.get_relation_to_head_display()
+            if person.relation_to_head
+            else "",
+        }
     return row
+
+
+def relatives(actor, person: Person) -> list[dict]:
+    """Spouse, parents and children; a relative outside the actor's scope is masked and not openable."""
+    links: list[tuple[str, int]] = []
+    if person.spouse_id:
+        links.append((_("配偶"), person.spouse_id))
+    if person.mother_id:
+        links.append((_("母亲"), person.mother_id))
+    if person.father_id:
+        links.append((_("父亲"), person.father_id))
+    children = (
+        Person.objects.for_system()
+        .filter(Q(mother_id=person.pk) | Q(father_id=person.pk))
+        .order_by("birth_date")
+    )
+    ids = [pk for _label, pk in links]
+    child_rows = list(children.values_list("pk", "sex"))
+    ids += [pk for pk, _sex in child_rows]
+    links += [(_("儿子") if sex == "M" else _("女儿"), pk) for pk, sex in child_rows]
+    found = {p.pk: p for p in Person.objects.for_system().filter(pk__in=ids)}
+    visible = set(Person.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    out = []
+    for label, pk in links:
+        p = found.get(pk)
+        if p is None:
+            continue
+        if pk in visible:
+            out.append({"relation": label, "name": p.name, "id": str(p.public_id), "openable": True})
+        else:
+            out.append({"relation": label, "name": mask_name(p.name), "id": None, "openable": False})
+    return out
+
+
+def timeline(person: Person) -> list[LifeEvent]:
+    return list(
+        LifeEvent.objects.filter(person=person)
+        .select_related("recorded_by__user", "corrects")
+        .order_by("-occurred_on", "-id")
+    )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -11,4 +11,10 @@ urlpatterns = [
     path("persons/<uuid:public_id>/", views.person_detail, name="person_detail"),
     path("persons/<uuid:public_id>/edit/", views.person_edit, name="person_edit"),
     path("persons/<uuid:public_id>/reveal/", views.person_reveal, name="person_reveal"),
+    path("persons/<uuid:public_id>/events/new/", views.event_create, name="event_create"),
+    path("persons/<uuid:public_id>/birth/", views.birth_create, name="birth_create"),
+    path("events/<uuid:public_id>/correct/", views.event_correct, name="event_correct"),
+    path("events/<uuid:public_id>/attachment/", views.event_attachment, name="event_attachment"),
+    path("", include("hearth.registry.urls_lists")),
+    path("", include("hearth.registry.urls_reports")),
 ]

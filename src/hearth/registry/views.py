@@ -13,9 +13,9 @@ from hearth.core.forms import add_domain_error
 from hearth.places.models import Dwelling
 from hearth.places.tree import subtree_q
 
-from . import selectors, services
-from .forms import ExportForm, IdSearchForm, PersonForm, RevealForm
-from .models import Person
+from . import identity, selectors, services
+from .forms import BirthForm, CorrectEventForm, EventForm, ExportForm, IdSearchForm, PersonForm, RevealForm
+from .models import EventKind, LifeEvent, Person
 
 PAGE = 50
 
@@ -32,7 +32,11 @@ def person_list(request):
     """GET searches by name; POST searches by ID number, so a number never sits in a URL or access log."""
     actor = request.actor
     actor.require(Perm.PERSON_VIEW)
-    flt = selectors.PersonFilter(q=request.GET.get("q", "")[:50])
+    flt = selectors.PersonFilter(
+        q=request.GET.get("q", "")[:50],
+        dwelling=request.GET.get("dwelling", "")[:36],
+        include_inactive=request.GET.get("all") == "1",
+    )
     id_form = IdSearchForm(request.POST or None)
     if request.method == "POST" and id_form.is_valid():
         flt.id_number = id_form.cleaned_data["id_number"]
@@ -62,7 +66,9 @@ def person_list(request):
 def person_create(request):
     actor = request.actor
     actor.require(Perm.PERSON_CREATE)
-    form = PersonForm(request.POST or None, dwellings=_dwellings(actor))
+    form = PersonForm(
+        request.POST or None, dwellings=_dwellings(actor), initial={"dwelling": request.GET.get("dwelling")}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             person = services.person_register(actor=actor, values=form.cleaned_data)
@@ -77,16 +83,20 @@ def person_create(request):
 def person_detail(request, public_id):
     actor = request.actor
     person = selectors.person_open(actor=actor, public_id=public_id)
+    full = actor.can(Perm.PERSON_VIEW_FULL)
     return render(
         request,
         "registry/person_detail.html",
         {
             "person": person,
-            "row": selectors.person_row(person, actor, detail=True),
-            "full": actor.can(Perm.PERSON_VIEW_FULL),
+            "row": selectors.person_row(person, actor, detail=full),
+            "full": full,
             "can_edit": actor.can(Perm.PERSON_CHANGE),
-            "can_reveal": actor.can(Perm.PERSON_REVEAL_ID) and bool(person.id_number),
+            "can_reveal": actor.can(Perm.PERSON_REVEAL_ID) and bool(person.id_cipher),
             "reveal_form": RevealForm(),
+            "relatives": selectors.relatives(actor, person) if full else [],
+            "events": selectors.timeline(person) if full else [],
+            "correct_form": CorrectEventForm(initial={"version": person.version}),
         },
     )
 
@@ -95,24 +105,23 @@ def person_edit(request, public_id):
     actor = request.actor
     actor.require(Perm.PERSON_CHANGE)
     person = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, public_id)
-    initial = {
-        "name": person.name,
-        "sex": person.sex,
-        "birth_date": person.birth_date,
-        "dwelling": person.dwelling,
-        "residence_type": person.residence_type,
-        "version": person.version,
-        "id_number": person.id_masked,
-    }
-    form = PersonForm(request.POST or None, initial=initial, dwellings=_dwellings(actor))
+    masked = identity.masked(person)
+    initial = {f: getattr(person, f) for f in services.DETAIL_FIELDS if f != "id_number"}
+    initial |= {"version": person.version, "id_number": masked}
+    form = PersonForm(request.POST or None, initial=initial, dwellings=_dwellings(actor), editing=True)
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
+        correction = values.pop("correction", False)
         # The form shows the masked number; an unchanged mask means "keep the number on file".
-        if values.get("id_number") == person.id_masked:
+        if values.get("id_number") == masked:
             values.pop("id_number")
         try:
             services.person_update(
-                actor=actor, person=person, values=values, version=values.pop("version") or 0
+                actor=actor,
+                person=person,
+                values=values,
+                version=values.pop("version") or 0,
+                correction=correction,
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -120,6 +129,145 @@ def person_edit(request, public_id):
             messages.success(request, _("已保存。"))
             return redirect("registry:person_detail", public_id=person.public_id)
     return render(request, "registry/person_form.html", {"form": form, "person": person})
+
+
+def _spouse_by_number(raw: str):
+    """A spouse named by ID number: looked up through the blind index anywhere (the link may be masked)."""
+    from .codes import DocumentType
+
+    number = raw.strip()
+    if not number:
+        return None
+    try:
+        number = identity.normalise_document(DocumentType.RESIDENT_ID, number, field="spouse_id_number")
+    except DomainError:
+        raise
+    spouse = (
+        Person.objects.for_system()
+        .filter(id_index=identity.index_of(DocumentType.RESIDENT_ID, number))
+        .first()
+    )
+    if spouse is None:
+        raise DomainError(
+            "event.spouse_unknown", _("系统中没有该证件号码的人员，可不填配偶。"), "spouse_id_number"
+        )
+    return spouse
+
+
+def event_create(request, public_id):
+    """Record a life event for a person; the person's state changes with it in one transaction."""
+    actor = request.actor
+    actor.require(Perm.PERSON_CHANGE)
+    person = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, public_id)
+    form = EventForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"version": person.version, "kind": request.GET.get("kind", "")},
+        dwellings=_dwellings(actor),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            details = {
+                "dwelling": data["dwelling"],
+                "hukou_code": data["hukou_code"],
+                "residence_type": data["residence_type"],
+                "to_region": data["to_region"],
+                "to_address": data["to_address"],
+            }
+            if data["kind"] == EventKind.MARRIAGE:
+                details["spouse"] = _spouse_by_number(data["spouse_id_number"])
+            services.record_event(
+                actor=actor,
+                person=person,
+                kind=data["kind"],
+                occurred_on=data["occurred_on"],
+                version=data["version"],
+                source=data["source"],
+                reporter=data["reporter"],
+                details=details,
+                attachment=data["attachment"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已记录事件。"))
+            return redirect("registry:person_detail", public_id=person.public_id)
+    return render(request, "registry/event_form.html", {"form": form, "person": person})
+
+
+def birth_create(request, public_id):
+    """Register a newborn from the mother's page: the child's birth event and the mother's childbirth event."""
+    actor = request.actor
+    actor.require(Perm.PERSON_CHANGE)
+    actor.require(Perm.PERSON_CREATE)
+    mother = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, public_id)
+    form = BirthForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        source, reporter = data.pop("source"), data.pop("reporter")
+        try:
+            child = services.register_birth(
+                actor=actor,
+                mother=mother,
+                father=mother.spouse if mother.spouse_id else None,
+                values=data,
+                source=source,
+                reporter=reporter,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已登记新生儿 %(name)s。") % {"name": child.name})
+            return redirect("registry:person_detail", public_id=child.public_id)
+    return render(request, "registry/birth_form.html", {"form": form, "person": mother})
+
+
+@require_POST
+def event_correct(request, public_id):
+    actor = request.actor
+    actor.require(Perm.PERSON_CHANGE)
+    event = get_visible_or_404(LifeEvent.objects.select_related("person"), actor, public_id)
+    form = CorrectEventForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写更正原因。"))
+    else:
+        try:
+            services.correct_event(
+                actor=actor,
+                event=event,
+                reason=form.cleaned_data["reason"],
+                version=form.cleaned_data["version"],
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("已记录更正。"))
+    return redirect("registry:person_detail", public_id=event.person.public_id)
+
+
+def event_attachment(request, public_id):
+    """An event's attachment, served only to those who may see the person's full record; an audited read."""
+    from django.http import FileResponse
+
+    from hearth.audit import services as audit
+
+    actor = request.actor
+    actor.require(Perm.PERSON_VIEW_FULL)
+    event = get_visible_or_404(LifeEvent.objects.select_related("person"), actor, public_id)
+    if not event.attachment:
+        raise Http404
+    audit.record(
+        actor=actor,
+        action="person.event.attachment",
+        target=event.person,
+        data={"event": str(event.public_id)},
+    )
+    response = FileResponse(
+        event.attachment.open("rb"), as_attachment=True, filename=event.attachment.name.rsplit("/", 1)[-1]
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST
@@ -139,19 +287,26 @@ def person_reveal(request, public_id):
     response = render(
         request,
         "registry/person_detail.html#reveal",
-        {"number": number, "error": error, "person": person, "reveal_form": form, "can_reveal": True},
+        {
+            "number": number,
+            "error": error,
+            "person": person,
+            "row": selectors.person_row(person, actor),
+            "reveal_form": form,
+            "can_reveal": True,
+        },
     )
     response["Cache-Control"] = "no-store"
     return response
 
 
-EXPORT_HEADER = ["姓名", "性别", "年龄", "身份证号码（末四位）", "现住址", "居住类型"]
+EXPORT_HEADER = ["姓名", "性别", "年龄", "证件号码（末四位）", "现住址", "居住类型"]
 
 
 def _export_rows(actor, q: str) -> list[list]:
-    qs = selectors.persons_visible(actor)
+    qs = selectors.persons_visible(actor).filter(status="active")
     if q:
-        qs = qs.filter(name__contains=q)
+        qs = qs.filter(selectors.text_condition(q)[0])
     return [
         [
             r["name"],
@@ -175,8 +330,8 @@ def person_export(request):
         messages.error(request, _("请填写导出用途。"))
         return redirect("registry:person_list")
     q = form.cleaned_data["q"] or ""
-    qs = selectors.persons_visible(actor)
-    count = (qs.filter(name__contains=q) if q else qs).count()
+    qs = selectors.persons_visible(actor).filter(status="active")
+    count = (qs.filter(selectors.text_condition(q)[0]) if q else qs).count()
     req = exports.export_request(
         actor=actor, kind="persons", params={"q": q}, row_count=count, reason=form.cleaned_data["reason"]
     )

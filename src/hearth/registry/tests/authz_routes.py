@@ -1,9 +1,15 @@
 import itertools
 from datetime import date
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from hearth.accounts.actor import Actor
 from hearth.accounts.roles import Role
 from hearth.audit.models import ExportRequest
 from hearth.core import citizen_id
+from hearth.registry import identity
+from hearth.registry.models import Person
+from hearth.registry.services import record_event
 from tests.authz import (
     EXPORTERS,
     ID_REVEALERS,
@@ -72,7 +78,7 @@ ROUTES = [
         "api:search_persons",
         method="post",
         json=True,
-        data=lambda ctx: {"id_number": ctx.person.id_number[-4:]},
+        data=lambda ctx: {"id_number": identity.reveal(ctx.person)[-4:]},
         expect=allow(LIST_READERS),
         anonymous=401,
     ),
@@ -101,6 +107,77 @@ ROUTES = [
         kwargs=_api_person,
         data=lambda ctx: {"reason": "核对身份"},
         expect=allow_in_scope(ID_REVEALERS),
+        anonymous=401,
+    ),
+]
+
+FULL_READERS = LIST_READERS - {Role.BUILDING_VOLUNTEER}
+_SYSTEM = Actor.system("matrix")
+
+
+def _hukou_event(ctx):
+    """A revertible event on the target person, recorded by the system before the call."""
+    person = Person.objects.get(pk=ctx.person.pk)
+    return record_event(
+        actor=_SYSTEM,
+        person=person,
+        kind="hukou_change",
+        occurred_on=date(2024, 1, 2),
+        version=person.version,
+        details={"hukou_code": "410102"},
+    )
+
+
+def _event_with_attachment(ctx):
+    person = Person.objects.get(pk=ctx.person.pk)
+    return record_event(
+        actor=_SYSTEM,
+        person=person,
+        kind="hukou_change",
+        occurred_on=date(2024, 1, 2),
+        version=person.version,
+        details={"hukou_code": "410102"},
+        attachment=SimpleUploadedFile("证明.pdf", b"%PDF-1.4 matrix", content_type="application/pdf"),
+    )
+
+
+ROUTES += [
+    RouteCase("registry:event_create", kwargs=_person, expect=allow_in_scope(PERSON_EDITORS)),
+    RouteCase("registry:birth_create", kwargs=_person, expect=allow_in_scope(PERSON_EDITORS)),
+    RouteCase(
+        "registry:event_correct",
+        method="post",
+        kwargs=lambda ctx: {"public_id": _hukou_event(ctx).public_id},
+        data=lambda ctx: {"reason": "录入错误", "version": Person.objects.get(pk=ctx.person.pk).version},
+        expect=allow_in_scope(PERSON_EDITORS, ok=302),
+    ),
+    RouteCase(
+        "registry:event_attachment",
+        kwargs=lambda ctx: {"public_id": _event_with_attachment(ctx).public_id},
+        expect=allow_in_scope(FULL_READERS - {Role.CLINIC_STAFF}),
+    ),
+    RouteCase("api:list_events", expect=allow(FULL_READERS), anonymous=401),
+    RouteCase(
+        "api:create_event",
+        method="post",
+        json=True,
+        data=lambda ctx: {
+            "person_id": str(ctx.person.public_id),
+            "kind": "hukou_change",
+            "occurred_on": "2024-03-01",
+            "version": Person.objects.get(pk=ctx.person.pk).version,
+            "hukou_code": "410102",
+        },
+        expect=allow_in_scope(PERSON_EDITORS, ok=201),
+        anonymous=401,
+    ),
+    RouteCase(
+        "api:correct_event",
+        method="post",
+        json=True,
+        kwargs=lambda ctx: {"event_id": _hukou_event(ctx).public_id},
+        data=lambda ctx: {"reason": "录入错误"},
+        expect=allow_in_scope(PERSON_EDITORS, ok=201),
         anonymous=401,
     ),
 ]

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from hearth.audit.models import AuditEntry, ExportRequest
 from hearth.core import citizen_id
 from hearth.core.errors import DomainError
+from hearth.registry import identity
 from hearth.registry.models import Person
 from hearth.registry.services import person_register, person_update
 from hearth.testing import SYSTEM
@@ -55,7 +56,7 @@ def test_lists_and_searches_stay_in_scope(world, client, login):
     login(world, "community_officer")
     names = {p["name"] for p in client.get("/api/v1/persons?limit=500").json()["items"]}
     assert names == {"居民A1a", "居民A1a-b1", "居民A1a-b1-u1", "居民A1a-b2"}
-    foreign = world.persons["A1b"].id_number
+    foreign = identity.reveal(world.persons["A1b"])
     r = api_json(client, "post", "/api/v1/persons/search", {"id_number": foreign})
     assert r.json() == {"items": [], "count": 0}
     page = client.post("/persons/", {"id_number": foreign}).content.decode()
@@ -68,7 +69,7 @@ def test_no_list_response_contains_a_full_id_number(world, client, login):
         client.get("/persons/").content.decode(),
         client.get("/api/v1/persons").content.decode(),
         api_json(
-            client, "post", "/api/v1/persons/search", {"id_number": world.persons["A1a"].id_number}
+            client, "post", "/api/v1/persons/search", {"id_number": identity.reveal(world.persons["A1a"])}
         ).content.decode(),
     ):
         assert not FULL_ID.search(body)
@@ -77,7 +78,7 @@ def test_no_list_response_contains_a_full_id_number(world, client, login):
 
 def test_id_numbers_never_in_urls_or_logs(world, client, login):
     login(world, "community_officer")
-    number = world.persons["A1a"].id_number
+    number = identity.reveal(world.persons["A1a"])
     # A GET with the number in the query string does not search by it.
     r = client.get(f"/persons/?id_number={number}")
     assert r.status_code == 200
@@ -188,7 +189,7 @@ def test_duplicate_id_does_not_reveal_where(world, client, login):
         "name": "重复",
         "sex": "F",
         "birth_date": foreign.birth_date.isoformat(),
-        "id_number": foreign.id_number,
+        "id_number": identity.reveal(foreign),
         "dwelling_id": str(world.dwellings["A1a"].public_id),
     }
     r = api_json(client, "post", "/api/v1/persons", body)
@@ -233,14 +234,14 @@ def test_edit_form_keeps_the_id_when_unchanged(world, client, login):
     login(world, "community_officer")
     person = world.persons["A1a"]
     r = client.get(f"/persons/{person.public_id}/edit/")
-    assert person.id_masked in r.content.decode() and person.id_number not in r.content.decode()
+    assert identity.masked(person) in r.content.decode() and identity.reveal(person) not in r.content.decode()
     r = client.post(
         f"/persons/{person.public_id}/edit/",
         {
             "name": "新名",
             "sex": "F",
             "birth_date": person.birth_date.isoformat(),
-            "id_number": person.id_masked,
+            "id_number": identity.masked(person),
             "dwelling": str(person.dwelling.public_id),
             "residence_type": "hukou_resident",
             "version": 1,
@@ -248,7 +249,7 @@ def test_edit_form_keeps_the_id_when_unchanged(world, client, login):
     )
     assert r.status_code == 302
     person.refresh_from_db()
-    assert person.name == "新名" and person.version == 2 and person.id_number
+    assert person.name == "新名" and person.version == 2 and identity.reveal(person)
     assert AuditEntry.objects.filter(action="person.update").get().data == {"fields": ["name"]}
 
 
@@ -259,9 +260,9 @@ def test_reveal_needs_permission_and_reason_and_is_audited(world, client, login)
     login(world, "subdistrict_officer")
     person = world.persons["A1a"]
     r = client.post(f"/persons/{person.public_id}/reveal/", {"reason": ""})
-    assert person.id_number not in r.content.decode()
+    assert identity.reveal(person) not in r.content.decode()
     r = client.post(f"/persons/{person.public_id}/reveal/", {"reason": "办理生育登记核对"})
-    assert person.id_number in r.content.decode() and r["Cache-Control"] == "no-store"
+    assert identity.reveal(person) in r.content.decode() and r["Cache-Control"] == "no-store"
     entry = AuditEntry.objects.get(action="person.reveal_id")
     assert entry.reason == "办理生育登记核对" and entry.object_id == str(person.public_id)
 
