@@ -18,6 +18,7 @@ class MenuItem:
 MENU = [
     MenuItem(_("首页"), "core:home", None),
     MenuItem(_("人员"), "registry:person_list", Perm.PERSON_VIEW),
+    MenuItem(_("迁移申请"), "registry:transfer_list", Perm.PERSON_VIEW_FULL),
     MenuItem(_("地区与房屋"), "places:place_list", Perm.PLACE_VIEW),
     MenuItem(_("服务机构"), "places:facility_list", Perm.PLACE_VIEW),
     MenuItem(

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from hearth.core.forms import StyledForm
@@ -44,3 +45,22 @@ class FacilityForm(StyledForm):
         choices = [(str(p.public_id), f"{p.get_kind_display()} {p.name}") for p in places]
         self.fields["place"].widget.choices = [("", "—"), *choices]
         self.fields["served"].choices = choices
+
+
+class DwellingPicker(forms.Select):
+    """A dwelling <select> that renders only the chosen dwelling; others arrive by search (htmx), so a
+    district-wide form does not list every dwelling it could choose."""
+
+    template_name = "places/widgets/dwelling_picker.html"
+
+    def get_context(self, name, value, attrs):
+        chosen = [v for v in (value if isinstance(value, list | tuple) else [value]) if v]
+        options = []
+        queryset = getattr(self.choices, "queryset", None)
+        if queryset is not None and chosen:
+            try:
+                options = [(str(d.public_id), str(d)) for d in queryset.filter(public_id__in=chosen)[:5]]
+            except (ValueError, ValidationError):
+                options = []
+        self.choices = [("", "—"), *options]
+        return super().get_context(name, value, attrs)

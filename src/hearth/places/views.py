@@ -211,3 +211,20 @@ def facility_list(request):
         {"facilities": facilities, "form": form, "can_manage": actor.can(Perm.PLACE_MANAGE)},
         status=status,
     )
+
+
+def dwelling_search(request):
+    """Options for a dwelling picker (htmx): up to 30 dwellings in scope whose address contains `q`."""
+    actor = request.actor
+    actor.require(Perm.PLACE_VIEW)
+    q = request.GET.get("q", "").strip()[:60]
+    found = []
+    if actor.scope_path is not None and q:
+        found = list(
+            Dwelling.objects.filter(
+                subtree_q("place__path", actor.scope_path),
+                place__valid_to__isnull=True,
+                full_address__contains=q,
+            ).order_by("full_address")[:30]
+        )
+    return render(request, "places/dwelling_options.html", {"dwellings": found, "q": q})

@@ -9,12 +9,13 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         # The home page asks each app what to show; core never imports the apps above it.
-        from hearth.core.home import register_chart, register_stat
+        from hearth.core.home import register_chart, register_stat, register_todo
         from hearth.places.signals import subtree_moved
 
-        from .home import persons_by_child_place, registry_stats
+        from .home import persons_by_child_place, registry_stats, transfer_todos
         from .signals import move_person_paths
 
         subtree_moved.connect(move_person_paths, dispatch_uid="registry.move_person_paths")
         register_stat(registry_stats)
+        register_todo(transfer_todos)
         register_chart(persons_by_child_place)

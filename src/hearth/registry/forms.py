@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hearth.core.forms import StyledForm
+from hearth.places.forms import DwellingPicker
 
 from .codes import DocumentType, Education, Ethnicity, MaritalStatus
 from .models import EventKind, EventSource, ResidenceType, Sex
@@ -32,7 +33,9 @@ class PersonForm(StyledForm):
         help_text=_("6位行政区划代码，如 410103（二七区）"),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
-    dwelling = forms.ModelChoiceField(label=_("现住房屋"), queryset=None, empty_label="—")
+    dwelling = forms.ModelChoiceField(
+        label=_("现住房屋"), queryset=None, empty_label="—", widget=DwellingPicker
+    )
     residence_type = forms.ChoiceField(label=_("居住类型"), choices=ResidenceType.choices)
     marital_status = forms.ChoiceField(
         label=_("婚姻状况"),
@@ -96,7 +99,11 @@ class EventForm(StyledForm):
     source = forms.ChoiceField(label=_("信息来源"), choices=EventSource.choices, initial=EventSource.COUNTER)
     reporter = forms.CharField(label=_("报告人"), max_length=100, required=False)
     dwelling = forms.ModelChoiceField(
-        label=_("新住址（变更住址、迁入）"), queryset=None, required=False, empty_label="—"
+        label=_("新住址（变更住址、迁入）"),
+        queryset=None,
+        required=False,
+        empty_label="—",
+        widget=DwellingPicker,
     )
     spouse_id_number = forms.CharField(
         label=_("配偶证件号码（结婚，可不填）"),
@@ -131,3 +138,10 @@ class BirthForm(StyledForm):
 class CorrectEventForm(StyledForm):
     reason = forms.CharField(label=_("更正原因"), max_length=300)
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class TransferForm(StyledForm):
+    id_type = forms.ChoiceField(choices=DocumentType.choices, widget=forms.HiddenInput)
+    id_number = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    dwelling = forms.UUIDField(widget=forms.HiddenInput)
+    note = forms.CharField(label=_("说明（可不填）"), max_length=300, required=False)

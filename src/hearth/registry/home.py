@@ -5,16 +5,26 @@ from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from hearth.core.home import Chart, Stat
+from hearth.core.home import Chart, Stat, Todo
 from hearth.places.tree import SEGMENT
 
-from .models import Person
+from .models import Person, PersonStatus, TransferStatus
 
 
 def registry_stats(actor) -> list[Stat]:
     if not actor.sees_personal_data:
         return []
-    return [Stat(_("辖区人员"), Person.objects.visible_to(actor).count(), reverse("registry:person_list"))]
+    count = Person.objects.visible_to(actor).filter(status=PersonStatus.ACTIVE).count()
+    return [Stat(_("辖区人员"), count, reverse("registry:person_list"))]
+
+
+def transfer_todos(actor) -> list[Todo]:
+    from .transfers import requests_to_decide
+
+    if not actor.sees_personal_data:
+        return []
+    n = requests_to_decide(actor).filter(status=TransferStatus.PENDING).count()
+    return [Todo(_("待处理的迁移申请"), n, reverse("registry:transfer_list"))]
 
 
 def persons_by_child_place(actor) -> list[Chart]:
@@ -25,7 +35,7 @@ def persons_by_child_place(actor) -> list[Chart]:
     width = len(place.path) + SEGMENT
     counts = dict(
         Person.objects.visible_to(actor)
-        .annotate(child=Substr("dwelling__place__path", 1, width))
+        .annotate(child=Substr("place_path", 1, width))
         .values("child")
         .annotate(n=Count("id"))
         .values_list("child", "n")

@@ -303,3 +303,58 @@ class ListDefinition(PublicIdModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    APPROVED = "approved", _("已同意")
+    DECLINED = "declined", _("未同意")
+
+
+class TransferRequestQuerySet(ScopedQuerySet):
+    # The place holding the person decides; the requester finds their own through `requested_by`.
+    scope_path_field = "person__place_path"
+
+
+class TransferRequest(PublicIdModel):
+    """迁移申请: a person registered elsewhere asks to be moved to a dwelling in the requester's scope.
+
+    The requester never sees the other place's record: only that a request exists and how it was decided.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="transfer_requests")
+    to_dwelling = models.ForeignKey(
+        "places.Dwelling", verbose_name=_("迁入房屋"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        "accounts.Grant", verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=TransferStatus.choices,
+        default=TransferStatus.PENDING,
+        db_index=True,
+    )
+    decided_by = models.ForeignKey(
+        "accounts.Grant",
+        verbose_name=_("处理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decision_reason = models.CharField(_("处理意见"), max_length=300, blank=True)
+
+    objects = TransferRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("迁移申请")
+        verbose_name_plural = _("迁移申请")
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def audit_place_path(self) -> str:
+        return self.person.place_path

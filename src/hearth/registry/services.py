@@ -490,8 +490,11 @@ def record_event(
     details: dict | None = None,
     attachment=None,
     change_report=None,
+    dwelling_checked: bool = False,
 ) -> LifeEvent:
     """Record a life event and apply it to the person, in one transaction.
+
+    `dwelling_checked`: the new dwelling's scope was checked for another grant (an approved transfer).
 
     details by kind: marriage {spouse?}, dwelling_change / move_in {dwelling}, hukou_change {hukou_code,
     residence_type?}, move_out {to_region?, to_address?}. Birth goes through register_birth.
@@ -515,7 +518,8 @@ def record_event(
         new = {"marital_status": MaritalStatus.WIDOWED, "spouse": None}
     elif kind in {EventKind.DWELLING_CHANGE, EventKind.MOVE_IN}:
         dwelling = details.get("dwelling")
-        DomainErrors.raise_if_any(_dwelling_in_scope(actor, dwelling))
+        if dwelling is None or not dwelling_checked:
+            DomainErrors.raise_if_any(_dwelling_in_scope(actor, dwelling))
         new = {"dwelling": dwelling}
         if kind == EventKind.MOVE_IN:
             new |= {"status": PersonStatus.ACTIVE, "status_since": occurred_on}

@@ -7,14 +7,24 @@ from django.views.decorators.http import require_POST
 from hearth.accounts.roles import Perm
 from hearth.accounts.scoping import get_visible_or_404
 from hearth.audit import exports
+from hearth.audit import services as audit
 from hearth.audit.models import ExportRequest
-from hearth.core.errors import DomainError
+from hearth.core.errors import DomainError, as_list
 from hearth.core.forms import add_domain_error
 from hearth.places.models import Dwelling
 from hearth.places.tree import subtree_q
 
-from . import identity, selectors, services
-from .forms import BirthForm, CorrectEventForm, EventForm, ExportForm, IdSearchForm, PersonForm, RevealForm
+from . import identity, selectors, services, transfers
+from .forms import (
+    BirthForm,
+    CorrectEventForm,
+    EventForm,
+    ExportForm,
+    IdSearchForm,
+    PersonForm,
+    RevealForm,
+    TransferForm,
+)
 from .models import EventKind, LifeEvent, Person
 
 PAGE = 50
@@ -69,15 +79,89 @@ def person_create(request):
     form = PersonForm(
         request.POST or None, dwellings=_dwellings(actor), initial={"dwelling": request.GET.get("dwelling")}
     )
+    transfer_form = None
     if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
         try:
-            person = services.person_register(actor=actor, values=form.cleaned_data)
+            person = services.person_register(actor=actor, values=values)
         except DomainError as exc:
             add_domain_error(form, exc)
+            if any(e.code == "id.duplicate" for e in as_list(exc)):
+                # Registered elsewhere: offer to ask that place's officers to move the person here.
+                transfer_form = TransferForm(
+                    initial={
+                        "id_type": values.get("id_type") or "resident_id",
+                        "id_number": values["id_number"],
+                        "dwelling": values["dwelling"].public_id,
+                    }
+                )
         else:
             messages.success(request, _("已登记 %(name)s。") % {"name": person.name})
             return redirect("registry:person_detail", public_id=person.public_id)
-    return render(request, "registry/person_form.html", {"form": form, "creating": True})
+    return render(
+        request, "registry/person_form.html", {"form": form, "creating": True, "transfer_form": transfer_form}
+    )
+
+
+@require_POST
+def transfer_create(request):
+    actor = request.actor
+    actor.require(Perm.PERSON_CREATE)
+    form = TransferForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        dwelling = _dwellings(actor).filter(public_id=data["dwelling"]).first()
+        try:
+            transfers.transfer_request(
+                actor=actor,
+                id_type=data["id_type"],
+                raw_number=data["id_number"],
+                to_dwelling=dwelling,
+                note=data["note"],
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("迁移申请已提交，对方社区处理后您会在此看到结果。"))
+    else:
+        messages.error(request, _("迁移申请内容不完整。"))
+    return redirect("registry:transfer_list")
+
+
+def transfer_list(request):
+    actor = request.actor
+    actor.require(Perm.PERSON_VIEW_FULL)
+    to_decide = list(transfers.requests_to_decide(actor).order_by("status", "-created_at")[:100])
+    audit.record(
+        actor=actor, action="transfer.list", object_type="registry.transferrequest", row_count=len(to_decide)
+    )
+    return render(
+        request,
+        "registry/transfer_list.html",
+        {
+            "to_decide": [(r, selectors.person_row(r.person, actor)) for r in to_decide],
+            "made": list(transfers.requests_made(actor).order_by("-created_at")[:100]),
+        },
+    )
+
+
+@require_POST
+def transfer_decide(request, public_id):
+    actor = request.actor
+    actor.require(Perm.PERSON_CHANGE)
+    req = get_visible_or_404(transfers.requests_to_decide(actor), actor, public_id)
+    try:
+        transfers.transfer_decide(
+            actor=actor,
+            request=req,
+            approve=request.POST.get("decision") == "approve",
+            reason=request.POST.get("reason", "")[:400],
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("已处理迁移申请。"))
+    return redirect("registry:transfer_list")
 
 
 def person_detail(request, public_id):
@@ -249,8 +333,6 @@ def event_correct(request, public_id):
 def event_attachment(request, public_id):
     """An event's attachment, served only to those who may see the person's full record; an audited read."""
     from django.http import FileResponse
-
-    from hearth.audit import services as audit
 
     actor = request.actor
     actor.require(Perm.PERSON_VIEW_FULL)

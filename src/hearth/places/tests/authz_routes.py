@@ -54,3 +54,7 @@ ROUTES += [
     ),
     RouteCase("api:list_facilities", expect=allow(PLACE_READERS), anonymous=401),
 ]
+
+ROUTES += [
+    RouteCase("places:dwelling_search", query="q=室", expect=allow(PLACE_READERS)),
+]

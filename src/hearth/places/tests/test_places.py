@@ -111,3 +111,19 @@ def test_dwellings_api_lists_the_subtree(world, client, login):
     login(world, "community_officer")
     r = client.get(f"/api/v1/places/{world.places['A1a-b1'].public_id}/dwellings")
     assert r.json()["count"] == 2
+
+
+def test_dwelling_search_lists_only_dwellings_in_scope(world, client, login):
+    login(world, "community_officer")
+    page = client.get("/dwellings/search/", {"q": "室"}).content.decode()
+    assert str(world.dwellings["A1a"].public_id) in page
+    assert str(world.dwellings["B1a"].public_id) not in page
+    assert str(world.dwellings["A1b"].public_id) not in page
+
+
+def test_person_form_lists_no_dwellings_until_searched(world, client, login):
+    login(world, "subdistrict_officer")
+    page = client.get("/persons/new/").content.decode()
+    # Only the empty option: dwellings arrive through the search box.
+    assert str(world.dwellings["A1a"].public_id) not in page and "places/dwellings/search" not in page
+    assert "/dwellings/search/" in page

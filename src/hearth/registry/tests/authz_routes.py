@@ -181,3 +181,35 @@ ROUTES += [
         anonymous=401,
     ),
 ]
+
+
+def _transfer(ctx):
+    from hearth.registry.models import TransferRequest
+
+    return TransferRequest.objects.create(
+        person=ctx.person,
+        to_dwelling=ctx.world.dwellings["A2a"],
+        requested_by=ctx.world.grants[Role.DISTRICT_ADMIN],
+    )
+
+
+ROUTES += [
+    RouteCase("registry:transfer_list", expect=allow(FULL_READERS)),
+    RouteCase(
+        "registry:transfer_create",
+        method="post",
+        data=lambda ctx: {
+            "id_type": "resident_id",
+            "id_number": identity.reveal(ctx.world.persons["B1a"]),
+            "dwelling": str(ctx.world.dwellings["A1a"].public_id),
+        },
+        expect=allow(PERSON_CREATORS, ok=302),
+    ),
+    RouteCase(
+        "registry:transfer_decide",
+        method="post",
+        kwargs=lambda ctx: {"public_id": _transfer(ctx).public_id},
+        data=lambda ctx: {"decision": "approve"},
+        expect=allow_in_scope(PERSON_EDITORS, ok=302),
+    ),
+]
