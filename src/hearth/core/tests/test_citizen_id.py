@@ -64,3 +64,29 @@ def test_x_check_digit_and_mask():
     # 11010519491231002X is the standard's own example.
     assert citizen_id.parse("11010519491231002x").number == "11010519491231002X"
     assert citizen_id.mask("11010519491231002X") == "**************002X"
+
+
+old_births = st.dates(min_value=date(1900, 1, 1), max_value=date(1999, 12, 31))
+
+
+@given(areas, old_births, seqs)
+def test_fifteen_digit_numbers_upgrade_to_their_eighteen_digit_form(area, born, seq):
+    number = citizen_id.make(area, born, seq)
+    old = number[:6] + number[8:17]  # no century, no check digit
+    parsed = citizen_id.parse(old)
+    assert parsed.number == number and parsed.upgraded and parsed.birth_date == born
+
+
+@given(areas, births, seqs)
+def test_a_number_a_spreadsheet_stored_as_a_float_is_refused_never_rounded(area, born, seq):
+    number = citizen_id.make(area, born, seq)
+    if number.endswith("X"):
+        number = number[:-1] + "0"
+    as_float = float(number)
+    for text in (f"{as_float:.5E}", f"{as_float:.14E}", repr(as_float), f"{as_float:.1f}"):
+        assert code_of(text) == "id.spreadsheet_number", text
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_check_digit_agrees_with_stdnum(first17):
+    assert citizen_id.check_digit(first17) == citizen_id.stdnum_check_digit(first17)
