@@ -13,12 +13,15 @@ class MenuItem:
     url_name: str
     # One permission, or a tuple of which any one suffices.
     permission: str | tuple[str, ...] | None
+    # Pages that work on a place's subtree; a facility grant (clinic staff) has none.
+    place_grant_only: bool = False
 
 
 MENU = [
     MenuItem(_("首页"), "core:home", None),
     MenuItem(_("人员"), "registry:person_list", Perm.PERSON_VIEW),
-    MenuItem(_("迁移申请"), "registry:transfer_list", Perm.PERSON_VIEW_FULL),
+    MenuItem(_("派生名单"), "registry:list_index", Perm.PERSON_VIEW_FULL, place_grant_only=True),
+    MenuItem(_("迁移申请"), "registry:transfer_list", Perm.PERSON_VIEW_FULL, place_grant_only=True),
     MenuItem(_("地区与房屋"), "places:place_list", Perm.PLACE_VIEW),
     MenuItem(_("服务机构"), "places:facility_list", Perm.PLACE_VIEW),
     MenuItem(
@@ -40,6 +43,8 @@ def menu_for(actor) -> list[MenuItem]:
     for item in MENU:
         needed = (item.permission,) if isinstance(item.permission, str) else item.permission or ()
         if needed and not any(actor.can(p) for p in needed):
+            continue
+        if item.place_grant_only and actor.facility is not None:
             continue
         if item.url_name in seen:
             continue
