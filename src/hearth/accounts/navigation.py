@@ -20,7 +20,15 @@ class MenuItem:
 MENU = [
     MenuItem(_("首页"), "core:home", None),
     MenuItem(_("人员"), "registry:person_list", Perm.PERSON_VIEW),
+    MenuItem(_("报告变动"), "registry:report_create", Perm.CHANGE_REPORT_CREATE, place_grant_only=True),
+    MenuItem(
+        _("变动报告"),
+        "registry:report_list",
+        (Perm.CHANGE_REPORT_CREATE, Perm.CHANGE_REPORT_DECIDE),
+        place_grant_only=True,
+    ),
     MenuItem(_("派生名单"), "registry:list_index", Perm.PERSON_VIEW_FULL, place_grant_only=True),
+    MenuItem(_("房东与出租房"), "migrants:landlord_list", Perm.PERSON_VIEW_FULL, place_grant_only=True),
     MenuItem(_("迁移申请"), "registry:transfer_list", Perm.PERSON_VIEW_FULL, place_grant_only=True),
     MenuItem(_("地区与房屋"), "places:place_list", Perm.PLACE_VIEW),
     MenuItem(_("服务机构"), "places:facility_list", Perm.PLACE_VIEW),

@@ -65,15 +65,16 @@ def parse(raw: str, *, field: str = "id_number") -> CitizenId:
     """Normalise and validate; raise DomainError with a code that says why it is refused."""
     number = normalise(raw or "")
     upgraded = False
+    # Checked before the length: "4.101032000011E+17" is 18 characters too.
+    if ("E" in number or "." in number) and _FLOAT.match(number):
+        raise DomainError(
+            "id.spreadsheet_number",
+            _("身份证号码被表格存成了数字（如 4.10103E+17），末几位已丢失；请把该列设为文本后重新填写。"),
+            field,
+        )
     if len(number) != 18:
         if _SHAPE15.match(number):
             number, upgraded = upgrade15(number), True
-        elif _FLOAT.match(number):
-            raise DomainError(
-                "id.spreadsheet_number",
-                _("身份证号码被表格存成了数字（如 4.10103E+17），末几位已丢失；请把该列设为文本后重新填写。"),
-                field,
-            )
         else:
             raise DomainError(
                 "id.length", _("身份证号码应为18位，当前为%(n)d位。") % {"n": len(number)}, field

@@ -13,9 +13,11 @@ class RegistryConfig(AppConfig):
         from hearth.places.signals import subtree_moved
 
         from .home import persons_by_child_place, registry_stats, transfer_todos
+        from .home_reports import change_report_todos
         from .signals import move_person_paths
 
         subtree_moved.connect(move_person_paths, dispatch_uid="registry.move_person_paths")
         register_stat(registry_stats)
         register_todo(transfer_todos)
+        register_todo(change_report_todos)
         register_chart(persons_by_child_place)

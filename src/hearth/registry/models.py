@@ -269,7 +269,8 @@ class ChangeReport(PublicIdModel):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
-    decision_reason = models.CharField(_("退回原因"), max_length=300, blank=True)
+    # The reason given when rejecting (the volunteer sees it), or the officer's note when confirming.
+    decision_reason = models.CharField(_("处理意见"), max_length=300, blank=True)
 
     objects = ChangeReportQuerySet.as_manager()
 

@@ -21,7 +21,7 @@ from hearth.places.tree import subtree_q
 
 from . import identity, names
 from .codes import DocumentType, Education, Ethnicity, MaritalStatus, RelationToHead, region_is_valid
-from .models import EventKind, EventSource, LifeEvent, Person, PersonStatus, ResidenceType, Sex
+from .models import EventKind, EventSource, Household, LifeEvent, Person, PersonStatus, ResidenceType, Sex
 
 # Fields the details form changes (a details_change or correction event). Dwelling, marital status and
 # status change through their own events.
@@ -56,6 +56,8 @@ REVERTIBLE = {
     "status_since",
     "dwelling",
     "spouse",
+    "household",
+    "relation_to_head",
 }
 ATTACHMENT_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
@@ -263,7 +265,7 @@ def _event(
 def _json(value):
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Person | Dwelling):
+    if isinstance(value, Person | Dwelling | Household):
         return str(value.public_id)
     return value
 
@@ -414,10 +416,20 @@ def register_birth(
             data={"child": str(child.public_id)},
             change_report=change_report,
         )
-    if mother.household_id and Person.objects.filter(pk=mother.pk, dwelling=child.dwelling).exists():
-        Person.objects.filter(pk=child.pk).update(household=mother.household_id)
-        child.household_id = mother.household_id
+    if mother.household_id and mother.dwelling_id == child.dwelling_id:
+        relation = _child_relation(mother.relation_to_head, child.sex)
+        Person.objects.filter(pk=child.pk).update(household=mother.household_id, relation_to_head=relation)
+        child.household_id, child.relation_to_head = mother.household_id, relation
     return child
+
+
+def _child_relation(mother_relation: str, sex: str) -> str:
+    """The newborn's relation to the head (GB/T 4761), from the mother's."""
+    if mother_relation in {RelationToHead.HEAD, RelationToHead.SPOUSE}:
+        return RelationToHead.SON if sex == Sex.MALE else RelationToHead.DAUGHTER
+    if mother_relation in {RelationToHead.SON, RelationToHead.DAUGHTER}:
+        return RelationToHead.GRANDCHILD
+    return RelationToHead.OTHER_RELATIVE
 
 
 # --- changing through events -------------------------------------------------------------------------
@@ -547,6 +559,9 @@ def record_event(
             new["residence_type"] = residence
     else:
         raise DomainError("event.kind", _("不能在此登记该类事件。"), "kind")
+    if kind in {EventKind.DEATH, EventKind.MOVE_OUT, EventKind.DWELLING_CHANGE} and person.household_id:
+        # Whoever leaves the dwelling (or dies) leaves its household; re-forming it is the officer's call.
+        new |= {"household": None, "relation_to_head": ""}
     if person.status != PersonStatus.ACTIVE and kind not in {EventKind.MOVE_IN}:
         raise DomainError("event.inactive", _("该人员已不在册（死亡或迁出），只能登记迁入或更正。"), "kind")
     changes = _diff(person, new)
@@ -590,6 +605,8 @@ def _from_json(field: str, value):
         return Dwelling.objects.select_related("place").get(public_id=value)
     if field == "spouse":
         return Person.objects.for_system().get(public_id=value)
+    if field == "household":
+        return Household.objects.get(public_id=value)
     return value
 
 
@@ -652,25 +669,47 @@ def person_reveal_id(*, actor, person: Person, reason: str) -> str:
 
 
 @transaction.atomic
-def household_set(*, actor, dwelling: Dwelling, head: Person, members: dict[Person, str]):
-    """Form (or re-form) the household of a dwelling: a head and each member's relation (GB/T 4761)."""
-    from .models import Household
+def household_set(*, actor, dwelling: Dwelling, head: Person | None, members: dict[Person, str]):
+    """Form (or re-form) the household of a dwelling: a head and each member's relation (GB/T 4761).
+
+    Re-forming keeps the dwelling's household (the head's, else the oldest there) rather than adding one;
+    residents left out stop being members. The head may appear in `members` only as the head.
+    """
 
     _require(actor, Perm.PERSON_CHANGE)
     DomainErrors.raise_if_any(_dwelling_in_scope(actor, dwelling))
+    if head is None:
+        raise DomainError("household.head_required", _("请选择户主。"), "head")
+    # One writer per dwelling at a time, so two officers cannot each create "the" household.
+    Dwelling.objects.select_for_update().filter(pk=dwelling.pk).first()
+    members = dict(members)
+    if head in members and members.pop(head) not in ("", RelationToHead.HEAD):
+        raise DomainError(
+            "household.head_relation",
+            _("户主 %(name)s 不能同时有其他关系。") % {"name": head.name},
+            "head",
+        )
     everyone = {head, *members}
     for p in everyone:
         if p.dwelling_id != dwelling.pk:
             raise DomainError(
                 "household.member_elsewhere", _("%(name)s 不住在该房屋。") % {"name": p.name}, "members"
             )
+        if p.status != PersonStatus.ACTIVE:
+            raise DomainError(
+                "household.member_inactive",
+                _("%(name)s 已不在册（死亡或迁出），不能列为户内成员。") % {"name": p.name},
+                "members",
+            )
     for p, relation in members.items():
         if relation not in RelationToHead.values or relation == RelationToHead.HEAD:
             raise DomainError(
                 "household.relation", _("请为 %(name)s 选择与户主关系。") % {"name": p.name}, "members"
             )
-    household = Household.objects.filter(dwelling=dwelling, members=head).first() or Household.objects.create(
-        dwelling=dwelling
+    household = (
+        Household.objects.filter(dwelling=dwelling, members=head).first()
+        or Household.objects.filter(dwelling=dwelling).order_by("id").first()
+        or Household.objects.create(dwelling=dwelling)
     )
     household.head = head
     household.save(update_fields=["head", "updated_at"])
