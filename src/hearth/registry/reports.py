@@ -306,7 +306,8 @@ def change_report_reject(*, actor, report: ChangeReport, reason: str) -> ChangeR
 
 def _reporter(report: ChangeReport) -> str:
     user = report.reported_by.user
-    return (_("信息员 %(name)s") % {"name": user.full_name or user.username})[:100]
+    # Stored data, not UI: in Chinese whatever language the confirming officer reads.
+    return f"信息员 {user.full_name or user.username}"[:100]
 
 
 def _resident(actor, report: ChangeReport, public_id: str, field_name: str) -> Person:
