@@ -1,39 +1,38 @@
 """Bench data: a city of N persons in dwellings in places, generated in bulk (a setup job, not a service path).
 
-Shape at 1,000,000 persons: 1 city → 2 districts → 10 sub-districts each → 12 communities each (240) →
-10 buildings → 2–4 units → dwellings of 2–3 persons (2.5 on average). Smaller runs keep about 4,200
-persons per community and use fewer communities (at least 8: 2 districts × 2 sub-districts × 2).
+Shape at 1,000,000 persons: 1 city → 2 districts → 10 sub-districts each (20) → 10 communities each (200) →
+10 buildings → 2–4 units → 2,000 dwellings per community, 5,000 persons per community. Smaller runs keep
+5,000 persons per community and use fewer communities (at least 8: 2 districts × 2 sub-districts × 2).
 
 The places down to the communities go through `place_create` (a few hundred rows, audited as usual);
-buildings, units, dwellings and persons are bulk inserted with explicit ids, so paths and foreign keys are
-known without reading rows back. PostgreSQL loads dwellings and persons with COPY; SQLite with executemany.
-Nothing holds more than one batch of rows in memory.
+buildings, units and dwellings are bulk inserted with explicit ids, so paths and foreign keys are known
+without reading rows back. The persons, households, life events and migrant records come from the
+population generator (`hearth.registry.population`), the same one `hearth demo-data` uses.
+PostgreSQL loads with COPY; SQLite with executemany. Nothing holds more than a batch or two of rows in memory.
 """
 
 import functools
 import math
-import random
+import os
 import uuid
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
 
 from hearth.accounts.actor import Actor
-from hearth.core import citizen_id, time
+from hearth.core import time
 from hearth.places import tree
 from hearth.places.models import Dwelling, Place, PlaceKind
 from hearth.places.services import place_create
-from hearth.registry.models import Person, ResidenceType
+from hearth.registry import population
 
 SYSTEM = Actor.system("bench")
 FULL_PERSONS = 1_000_000
-FULL_COMMUNITIES = 240
-COMMUNITIES_PER_SUBDISTRICT = 12
+PERSONS_PER_COMMUNITY = 5_000
+COMMUNITIES_PER_SUBDISTRICT = 10
 BUILDINGS_PER_COMMUNITY = 10
 UNITS_CYCLE = (2, 3, 4)
 DOORS_PER_FLOOR = 4
@@ -42,38 +41,6 @@ BATCH = 5000
 
 CITY = ("郑州市", "410100")
 DISTRICTS = [("中原区", "410102"), ("二七区", "410103")]
-# Area codes of the ID numbers: the city's districts and counties, as residents born elsewhere in it hold.
-AREAS = [
-    "410102",
-    "410103",
-    "410104",
-    "410105",
-    "410106",
-    "410108",
-    "410122",
-    "410181",
-    "410182",
-    "410183",
-    "410184",
-    "410185",
-]
-BORN_FROM = date(1935, 1, 1)
-BORN_DAYS = (date(2024, 12, 31) - BORN_FROM).days + 1
-
-# Surnames by rough frequency (王 about 7%), then a long tail; given names of one or two characters.
-_COMMON = [("王", 71), ("李", 70), ("张", 68), ("刘", 54), ("陈", 45), ("杨", 31), ("赵", 23), ("黄", 22)]
-_COMMON += [("周", 21), ("吴", 20), ("徐", 17), ("孙", 15), ("胡", 13), ("朱", 13), ("高", 12), ("林", 12)]
-_TAIL = "何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭"
-SURNAME_POOL = "".join(s * w for s, w in _COMMON) + _TAIL * 6
-GIVEN_POOL = (
-    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红娥建国志文博雨欣子涵浩然梓萱思远佳怡晨宇轩诗琪"
-)
-RESIDENCE = (
-    [ResidenceType.HUKOU_RESIDENT] * 80
-    + [ResidenceType.SEPARATED] * 8
-    + [ResidenceType.INFLOW] * 10
-    + [ResidenceType.OUTFLOW] * 2
-)
 
 
 @dataclass
@@ -84,7 +51,7 @@ class Shape:
 
 
 def shape_for(persons: int) -> Shape:
-    communities = max(8, round(FULL_COMMUNITIES * persons / FULL_PERSONS))
+    communities = max(8, round(persons / PERSONS_PER_COMMUNITY))
     communities += communities % 2
     per_district = communities // len(DISTRICTS)
     subs = max(2, math.ceil(per_district / COMMUNITIES_PER_SUBDISTRICT))
@@ -102,7 +69,8 @@ class CommunityBlock:
     persons: int
     dwellings: int = 0
     first_dwelling: int = 0
-    units: list[tuple[int, str, int]] = field(default_factory=list)  # (unit id, address prefix, dwellings)
+    # (unit id, unit path, address prefix, dwellings)
+    units: list[tuple[int, str, str, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -112,8 +80,7 @@ class World:
     districts: list[Place]
     subdistricts: list[Place]
     communities: list[CommunityBlock]
-    timings: dict[str, float] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
+    report: population.LoadReport | None = None
 
 
 def _split(total: int, parts: int) -> list[int]:
@@ -203,9 +170,11 @@ def build_buildings_and_units(world: World) -> int:
                         updated_at=now,
                     )
                 )
-                unit_specs.append((uid, community.name + bname + uname))
-        for (uid, prefix), count in zip(unit_specs, _split(block.dwellings, len(unit_specs)), strict=True):
-            block.units.append((uid, prefix, count))
+                unit_specs.append((uid, bpath + tree.segment(uid), community.name + bname + uname))
+        for (uid, upath, prefix), count in zip(
+            unit_specs, _split(block.dwellings, len(unit_specs)), strict=True
+        ):
+            block.units.append((uid, upath, prefix, count))
     Place.objects.bulk_create(rows, batch_size=2000)
     _reset_sequences(Place)
     return len(rows)
@@ -215,7 +184,7 @@ def _dwelling_rows(world: World, first_id: int, now) -> Iterator[tuple]:
     did = first_id
     for block in world.communities:
         block.first_dwelling = did
-        for uid, prefix, count in block.units:
+        for uid, _path, prefix, count in block.units:
             for k in range(count):
                 floor, door = divmod(k, DOORS_PER_FLOOR)
                 address = f"{floor + 1}{door + 1:02d}室"
@@ -224,72 +193,6 @@ def _dwelling_rows(world: World, first_id: int, now) -> Iterator[tuple]:
 
 
 DWELLING_COLUMNS = ("id", "created_at", "updated_at", "public_id", "address", "full_address", "place_id")
-
-
-class PersonGenerator:
-    """Persons with valid, unique ID numbers: a sequence counter per (area, birth date, sex).
-
-    The n-th person of a slot gets a sequence spread over 001–999 by a permutation (n · 7919 + offset)
-    mod 499, so the last four characters (sequence + check digit) take thousands of values, as real ones do.
-    """
-
-    def __init__(self, seed: int):
-        self.rng = random.Random(seed)
-        self.used = array("H", bytes(2 * len(AREAS) * BORN_DAYS * 2))
-
-    def _id_number(self, sex_bit: int) -> tuple[str, date]:
-        rng = self.rng
-        while True:
-            area = rng.randrange(len(AREAS))
-            day = rng.randrange(BORN_DAYS)
-            slot = (area * BORN_DAYS + day) * 2 + sex_bit
-            n = self.used[slot]
-            if n < 499:
-                self.used[slot] = n + 1
-                k = (n * 7919 + slot * 40503) % 499 + 1  # 1..499, distinct for n < 499
-                born = BORN_FROM + timedelta(days=day)
-                # Odd sequences are men's, even ones women's.
-                return citizen_id.make(AREAS[area], born, 2 * k - 1 if sex_bit else 2 * k), born
-
-    def rows(self, world: World, now) -> Iterator[tuple]:
-        rng = self.rng
-        surnames, given, residence = SURNAME_POOL, GIVEN_POOL, RESIDENCE
-        for block in world.communities:
-            d, p = block.dwellings, block.persons
-            for k in range(d):
-                dwelling_id = block.first_dwelling + k
-                for _ in range((k + 1) * p // d - k * p // d):
-                    sex_bit = rng.random() < 0.5
-                    number, born = self._id_number(sex_bit)
-                    name = rng.choice(surnames) + rng.choice(given)
-                    if rng.random() < 0.7:
-                        name += rng.choice(given)
-                    yield (
-                        now,
-                        now,
-                        uuid.uuid4(),
-                        name,
-                        "M" if sex_bit else "F",
-                        born,
-                        number,
-                        dwelling_id,
-                        rng.choice(residence),
-                        1,
-                    )
-
-
-PERSON_COLUMNS = (
-    "created_at",
-    "updated_at",
-    "public_id",
-    "name",
-    "sex",
-    "birth_date",
-    "id_number",
-    "dwelling_id",
-    "residence_type",
-    "version",
-)
 
 
 def _sqlite_adapter(field):
@@ -351,16 +254,59 @@ def load_dwellings(world: World) -> int:
     return n
 
 
-@transaction.atomic
-def load_persons(world: World, *, seed: int = 2012) -> int:
-    return _load(Person, PERSON_COLUMNS, PersonGenerator(seed).rows(world, time.now()))
+def _homes(block: CommunityBlock):
+    def homes() -> Iterator[population.Home]:
+        did = block.first_dwelling
+        for _uid, path, _prefix, count in block.units:
+            for _k in range(count):
+                yield population.Home(id=did, place_path=path)
+                did += 1
+
+    return homes
+
+
+def communities(world: World) -> list[population.Community]:
+    """The generator's input: each community's dwellings (ids and unit paths, as laid out above)."""
+    out = []
+    for block in world.communities:
+        district_code = block.place.code[:6]
+        out.append(
+            population.Community(
+                place_id=block.place.pk,
+                place_path=block.place.path,
+                home_area=district_code,
+                persons=block.persons,
+                homes=_homes(block),
+                name=block.place.name,
+            )
+        )
+    return out
+
+
+def load_population(world: World, *, seed: int = 2012, workers: int | None = None) -> population.LoadReport:
+    """Persons with their households, life events, migrants, landlords and tenancies (one transaction)."""
+    if workers is None:  # on PostgreSQL: a generating process per core, this one writing
+        workers = min(4, os.cpu_count() or 1) if connection.vendor == "postgresql" else 0
+    options = population.Options(seed=seed, workers=workers)
+    world.report = population.population_load(actor=SYSTEM, communities=communities(world), options=options)
+    return world.report
 
 
 def analyze() -> None:
     """Fresh planner statistics, as autovacuum (PostgreSQL) or a routine ANALYZE (SQLite) would give."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            for table in ("places_place", "places_dwelling", "registry_person", "audit_auditentry"):
+            for table in (
+                "places_place",
+                "places_dwelling",
+                "registry_person",
+                "registry_household",
+                "registry_lifeevent",
+                "migrants_inflowrecord",
+                "migrants_landlord",
+                "migrants_tenancy",
+                "audit_auditentry",
+            ):
                 cur.execute(f"VACUUM ANALYZE {table}")
         else:
             cur.execute("ANALYZE")

@@ -33,6 +33,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="keep a database loaded by an earlier run with the same --persons",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="stop after loading the dataset (setup figures only)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes generating the population beside the loader (default: one per CPU on PostgreSQL, up to 4)",
+    )
     args = parser.parse_args(argv)
     if args.persons < 1000:
         parser.error("--persons must be at least 1000")
@@ -136,8 +147,10 @@ def run(args: argparse.Namespace, url: str) -> int:
         log(f"{n_dwellings:,} dwellings in {sw.seconds:.1f} s")
         dwellings_s = sw.seconds
         with Stopwatch() as sw:
-            n_persons = data.load_persons(world)
-        log(f"{n_persons:,} persons in {sw.seconds:.1f} s")
+            report = data.load_population(world, workers=args.workers)
+        n_persons = report.persons
+        for line in report.lines():
+            log(line)
         persons_s = sw.seconds
         if n_persons != args.persons:
             raise scenarios.BenchError(f"generated {n_persons} persons, expected {args.persons}")
@@ -147,14 +160,35 @@ def run(args: argparse.Namespace, url: str) -> int:
         total_setup = time.perf_counter() - setup_started
         how = "COPY" if connection.vendor == "postgresql" else "executemany"
         scale_rows = f"{n_persons:,} persons"
+        rows = report.rows
+        detail = (
+            f"{rows['households']:,} households, {rows['events']:,} events, {rows['inflow']:,} inflow, "
+            f"{rows['landlords']:,} landlords"
+        )
         figures += [
             Figure(
-                f"setup: persons generated + loaded ({how})",
+                f"setup: population generated + loaded ({how}), indexes included",
                 rate(n_persons, persons_s),
-                "rows/s",
-                scale_rows,
+                "persons/s",
+                f"{scale_rows}; {detail}",
                 db,
             ),
+        ]
+        figures += [
+            Figure(f"setup: population stage: {stage}", seconds, "s", scale_rows, db)
+            for stage, seconds in report.stages.items()
+        ]
+        figures += [
+            Figure(
+                f"setup: population stage in {report.workers} workers: {stage} (CPU)",
+                seconds,
+                "s",
+                scale_rows,
+                db,
+            )
+            for stage, seconds in report.worker_stages.items()
+        ]
+        figures += [
             Figure(
                 f"setup: dwellings loaded ({how})",
                 rate(n_dwellings, dwellings_s),
@@ -170,7 +204,7 @@ def run(args: argparse.Namespace, url: str) -> int:
                 db,
             ),
             Figure(
-                "setup: total (migrate, places, dwellings, persons, analyze)",
+                "setup: total (migrate, places, dwellings, population, analyze)",
                 total_setup,
                 "s",
                 scale_rows,
@@ -178,6 +212,13 @@ def run(args: argparse.Namespace, url: str) -> int:
             ),
         ]
         log(f"setup done in {total_setup:.1f} s (migrate {migrate_s:.1f} s)")
+
+    if args.load_only:
+        elapsed = time.perf_counter() - started
+        figures.append(Figure("total elapsed (this run)", elapsed, "s", f"{args.persons:,} persons", db))
+        print()
+        print(render(figures))
+        return 0
 
     subs = scenarios.subjects(world)
     log("scopes: " + ", ".join(f"{s.label} {s.persons:,}" for s in subs))

@@ -1,6 +1,7 @@
 """`hearth …`: the console entry point, a thin wrapper over the Django management commands.
 
-`hearth audit verify`, `hearth token create --user NAME`, `hearth migrate`, `hearth load_demo` …
+`hearth audit verify`, `hearth token create --user NAME`, `hearth migrate`, `hearth load_demo`,
+`hearth demo-data --persons N` … (a hyphen in the command name stands for an underscore)
 """
 
 import os
@@ -16,7 +17,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["hearth", *sys.argv[1:]])
+    args = sys.argv[1:]
+    if args and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")  # `hearth demo-data` runs the demo_data command
+    execute_from_command_line(["hearth", *args])
 
 
 if __name__ == "__main__":

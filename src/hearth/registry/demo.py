@@ -1,32 +1,36 @@
 """Demo data: 郑州市 → 二七区 → 大学路街道 and its 12 communities (seed 001 附件1), idempotently.
 
-Codes below the district are illustrative 12-digit statistical codes, not the official ones.
+Codes below the district are illustrative 12-digit statistical codes, not the official ones. Each community
+has buildings of 2 units × 6 floors × 2 flats; the population generator (registry/population.py) fills
+them with DEMO_PERSONS residents: families, migrants with their landlords, life events.
 """
 
-import random
-from datetime import date, timedelta
+import math
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
 
 from hearth.accounts.actor import Actor
 from hearth.accounts.models import Grant, User
 from hearth.accounts.roles import Role
 from hearth.accounts.services import grant_create, user_create
-from hearth.core import citizen_id
+from hearth.core.errors import DomainError
 from hearth.places.models import Dwelling, Facility, FacilityKind, Place, PlaceKind
 from hearth.places.services import dwelling_create, facility_create, place_create
+from hearth.places.tree import subtree_q
 
-from . import identity
-from .models import Person, ResidenceType
-from .services import person_register
+from . import population
+from .models import Person
 
 COMMUNITIES = ["祥和", "学苑", "郑大", "康桥", "桃源", "新华", "嵩山", "中原", "长城", "绿城", "交通", "金桥"]
 PASSWORD = "hearth-demo"
-SURNAMES = (
-    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
-)
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥建国志强文博雨欣子涵浩然梓萱思远佳怡"
+# `make demo` loads this many residents (about 2.5 a flat): well under a minute on two cores.
+DEMO_PERSONS = 4000
+BUILDINGS = 6  # per community, at least
+UNITS, FLOORS, DOORS = 2, 6, 2
+PER_BUILDING = UNITS * FLOORS * DOORS
 
 
 def _place(actor, *, kind, name, parent, code=""):
@@ -34,14 +38,22 @@ def _place(actor, *, kind, name, parent, code=""):
     return found or place_create(actor=actor, kind=kind, name=name, parent=parent, code=code)
 
 
-def _dwelling(actor, place, address):
-    return Dwelling.objects.filter(place=place, address=address).first() or dwelling_create(
-        actor=actor, place=place, address=address
-    )
+def _dwellings(actor, unit) -> None:
+    have = set(Dwelling.objects.filter(place=unit).values_list("address", flat=True))
+    for floor in range(1, FLOORS + 1):
+        for door in range(1, DOORS + 1):
+            address = f"{floor}0{door}室"
+            if address not in have:
+                dwelling_create(actor=actor, place=unit, address=address)
+
+
+def buildings_for(persons: int) -> int:
+    """Buildings per community so that `persons` fit at about 2.5 a flat."""
+    return max(BUILDINGS, math.ceil(persons / 2.5 / len(COMMUNITIES) / PER_BUILDING))
 
 
 @transaction.atomic
-def build_places(actor) -> dict:
+def build_places(actor, *, buildings: int = BUILDINGS) -> dict:
     city = _place(actor, kind=PlaceKind.CITY, name="郑州市", parent=None, code="410100")
     district = _place(actor, kind=PlaceKind.DISTRICT, name="二七区", parent=city, code="410103")
     street = _place(
@@ -53,15 +65,13 @@ def build_places(actor) -> dict:
             actor, kind=PlaceKind.COMMUNITY, name=f"{name}社区", parent=street, code=f"410103001{i:03d}"
         )
         communities[name] = community
-        for b in range(1, 4):
+        for b in range(1, buildings + 1):
             building = _place(
                 actor, kind=PlaceKind.BUILDING, name=f"{b}号楼", parent=community, code=f"B{b:02d}"
             )
-            for u in range(1, 3):
+            for u in range(1, UNITS + 1):
                 unit = _place(actor, kind=PlaceKind.UNIT, name=f"{u}单元", parent=building, code=f"U{u:02d}")
-                for floor in (1, 2):
-                    for door in (1, 2):
-                        _dwelling(actor, unit, f"{floor}0{door}室")
+                _dwellings(actor, unit)
     facility = Facility.objects.filter(name="大学路社区卫生服务站").first() or facility_create(
         actor=actor,
         name="大学路社区卫生服务站",
@@ -72,39 +82,47 @@ def build_places(actor) -> dict:
     return {"district": district, "street": street, "communities": communities, "facility": facility}
 
 
-def _name(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+def build_persons(actor, *, persons: int = DEMO_PERSONS, seed: int = 2012, workers: int = 0):
+    """Bring 大学路街道 to `persons` residents with the population generator, into flats nobody lives in.
 
-
-@transaction.atomic
-def build_persons(actor, *, seed: int = 2012) -> int:
-    """About two persons per dwelling, with valid IDs (area 410103), ages 0–90."""
-    rng = random.Random(seed)
-    created = 0
-    for n, dwelling in enumerate(Dwelling.objects.order_by("pk")):
-        for k in range(2):
-            born = date(1935, 1, 1) + timedelta(days=rng.randrange(0, 365 * 90))
-            sex = "M" if (n + k) % 2 else "F"
-            seq = (n * 2 + k) % 500 * 2 + (1 if sex == "M" else 0)
-            number = citizen_id.make("410103", born, seq % 1000)
-            # Draw every random value before deciding to skip, so a second run sees the same sequence.
-            residence = rng.choices(list(ResidenceType.values), weights=(80, 10, 8, 2))[0]
-            name = _name(rng)
-            if Person.objects.for_system().filter(id_index=identity.index_of("resident_id", number)).exists():
-                continue
-            person_register(
-                actor=actor,
-                values={
-                    "name": name,
-                    "sex": sex,
-                    "birth_date": born,
-                    "id_number": number,
-                    "dwelling": dwelling,
-                    "residence_type": residence,
-                },
+    Idempotent: when the sub-district already has that many, nothing is written. Returns the load report,
+    or None when there was nothing to do.
+    """
+    street = Place.objects.get(kind=PlaceKind.SUBDISTRICT, name="大学路街道", parent__name="二七区")
+    missing = persons - Person.objects.for_system().filter(subtree_q("place_path", street.path)).count()
+    if missing <= 0:
+        return None
+    occupied = Person.objects.for_system().filter(dwelling=OuterRef("pk"))
+    blocks = []
+    for community in Place.objects.filter(parent=street, kind=PlaceKind.COMMUNITY).order_by("code", "pk"):
+        homes = [
+            population.Home(id=pk, place_path=path)
+            for pk, path in Dwelling.objects.filter(subtree_q("place__path", community.path))
+            .exclude(Exists(occupied))
+            .order_by("place__path", "pk")
+            .values_list("pk", "place__path")
+        ]
+        blocks.append((community, homes))
+    room = sum(len(homes) for _c, homes in blocks)
+    if room * population.MAX_HOUSEHOLD < missing:
+        raise DomainError("population.no_room", _("演示社区的空置房屋不足，请增加楼栋后再生成。"))
+    communities, left = [], missing
+    for i, (community, homes) in enumerate(blocks):
+        share = left if i == len(blocks) - 1 else min(left, round(missing * len(homes) / room))
+        left -= share
+        if share:
+            communities.append(
+                population.Community(
+                    place_id=community.pk,
+                    place_path=community.path,
+                    home_area="410103",
+                    persons=share,
+                    homes=homes,
+                    name=community.name,
+                )
             )
-            created += 1
-    return created
+    options = population.Options(seed=seed, workers=workers)
+    return population.population_load(actor=actor, communities=communities, options=options)
 
 
 def build_accounts(actor, places: dict) -> list[tuple[str, str]]:
@@ -141,9 +159,9 @@ def build_accounts(actor, places: dict) -> list[tuple[str, str]]:
     return out
 
 
-def load_demo() -> dict:
+def load_demo(*, persons: int = DEMO_PERSONS, seed: int = 2012) -> dict:
     actor = Actor.system("demo data")
-    places = build_places(actor)
-    persons = build_persons(actor)
+    places = build_places(actor, buildings=buildings_for(persons))
+    report = build_persons(actor, persons=persons, seed=seed)
     accounts = build_accounts(actor, places)
-    return {"persons_created": persons, "accounts": accounts}
+    return {"persons_created": report.persons if report else 0, "report": report, "accounts": accounts}
