@@ -107,12 +107,20 @@ def scoped_reads(subs: list[Subject], *, repeat: int, db: str) -> list[Figure]:
         _, name_hits = selectors.person_search(actor=actor, flt=PersonFilter(q="王"), limit=50, offset=0)
         check(name_hits >= 1, f"{s.label}: name search found nothing")
 
+        initials = person.initials.split(" ")[0]
+        full_pinyin = person.pinyin.split(" ")[0]
         cases = [
             ("person_search, list page 1 (count + 50 rows + audit row)", PersonFilter()),
             ('person_search, name q="王"', PersonFilter(q="王")),
+            (f"person_search, full name q={person.name}", PersonFilter(q=person.name)),
+            (f"person_search, pinyin initials q={initials}", PersonFilter(q=initials)),
+            (f"person_search, full pinyin q={full_pinyin}", PersonFilter(q=full_pinyin)),
             ("person_search, exact ID (18)", PersonFilter(id_number=target)),
+            ("person_search, ID tail (last 6)", PersonFilter(id_number=target[-6:])),
             ("person_search, ID tail (last 4)", PersonFilter(id_number=target[-4:])),
         ]
+        if person.phone:
+            cases.append(("person_search, phone", PersonFilter(q=person.phone)))
         for name, flt in cases:
             res = sample(
                 lambda flt=flt, actor=actor: selectors.person_search(
@@ -330,3 +338,55 @@ def subtree_and_plans(world: World, subs: list[Subject], *, repeat: int, db: str
         )
     )
     return figures, plans
+
+
+def derived_lists(subs: list[Subject], *, repeat: int, db: str) -> list[Figure]:
+    """Each derived list (condition language → one query) for each subject: count + first page + audit row."""
+    from hearth.core import time as hearth_time
+    from hearth.registry.lists import list_members
+    from hearth.registry.models import ListDefinition
+
+    today = hearth_time.today()
+    figures = []
+    for s in subs:
+        for definition in ListDefinition.objects.filter(active=True).order_by("code"):
+            _rows, total = list_members(actor=s.actor, definition=definition, as_of=today, limit=50, offset=0)
+            res = sample(
+                lambda d=definition, actor=s.actor: list_members(
+                    actor=actor, definition=d, as_of=today, limit=50, offset=0
+                ),
+                repeat=max(3, repeat // 4),
+            )
+            figures.append(
+                Figure(
+                    f"{s.label}: derived list {definition.code} ({total:,} persons)",
+                    res.median,
+                    "ms",
+                    _persons(s.persons),
+                    db,
+                    res.p95,
+                )
+            )
+    return figures
+
+
+def id_parsing(*, db: str, n: int = 200_000) -> list[Figure]:
+    """citizen_id.parse over generated valid numbers (normalise, date, check digit): IDs per second."""
+    import datetime
+
+    from hearth.core import citizen_id
+
+    numbers = [
+        citizen_id.make("410103", datetime.date(1940, 1, 1) + datetime.timedelta(days=i % 30000), i % 1000)
+        for i in range(n)
+    ]
+    parse = citizen_id.parse
+    best = 0.0
+    for _ in range(3):
+        with Stopwatch() as sw:
+            for number in numbers:
+                parse(number)
+        best = max(best, rate(n, sw.seconds))
+    return [
+        Figure("citizen_id.parse (validate + normalise)", round(best), "IDs/s", f"{n:,} IDs, best of 3", "—")
+    ]

@@ -183,7 +183,7 @@ def test_building_volunteer_sees_age_bands_and_no_id_numbers(screen_factory, kin
     _open_menu(screen, "人员")
     headers = [h.strip() for h in page.locator("#results thead th").all_inner_texts()]
     assert "年龄段" in headers and "年龄" not in headers, headers
-    assert "身份证号码" not in headers, headers
+    assert "证件号码" not in headers and "身份证号码" not in headers, headers
     assert page.locator("#results .id-masked").count() == 0
     assert _count(page) > 0
     bands = [t.strip() for t in page.locator("#results tbody td:nth-child(3)").all_inner_texts()]
@@ -196,3 +196,65 @@ def test_building_volunteer_sees_age_bands_and_no_id_numbers(screen_factory, kin
     _fits_width(screen)
 
     screen.assert_no_errors()
+
+
+@pytest.mark.parametrize("kind", ["desktop", "phone"])
+def test_volunteer_reports_a_change_and_the_officer_sees_it(screen_factory, kind):
+    """The volunteer's phone form, then the officer's pending list and the registry pages built on it."""
+    screen = screen_factory(kind)
+    page = screen.page
+    _log_in(screen, "building_volunteer")
+    page.goto("/change-reports/new/")
+    screen.shot("volunteer-report-form")
+    _fits_width(screen)
+    page.select_option("select[name=dwelling]", index=1)
+    page.locator("label", has_text="有人迁入").click()
+    page.fill("textarea[name=text]", f"{kind} 测试：新住户一名")
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    assert "/change-reports/" in page.url
+    assert page.locator("main", has_text="待确认").count()
+    screen.shot("volunteer-reports")
+    screen.assert_no_errors()
+
+    officer = screen_factory(kind)
+    page = officer.page
+    _log_in(officer, "community_officer")
+    page.goto("/change-reports/?status=pending")
+    assert page.locator("main", has_text=f"{kind} 测试").count(), "the officer does not see the report"
+    officer.shot("officer-reports")
+    _fits_width(officer)
+
+    # A person's page: details, family, and the event timeline.
+    page.goto("/persons/")
+    with page.expect_navigation():
+        page.locator("#results tbody td[data-label='姓名'] a").first.click()
+    assert page.locator("h2", has_text="事件记录").count()
+    _no_full_id(page)
+    officer.shot("person-timeline")
+    _fits_width(officer)
+    with page.expect_navigation():
+        page.locator("a", has_text="记录事件").first.click()
+    officer.shot("event-form")
+    _fits_width(officer)
+
+    # Derived lists: each with its rule in words and a count; one opened.
+    page.goto("/lists/")
+    assert page.locator("main", has_text="育龄妇女").count()
+    officer.shot("lists")
+    _fits_width(officer)
+    page.goto("/lists/women_15_49/")
+    ids = page.locator("td.id-masked").all_inner_texts()
+    assert ids and all(MASKED_ID.match(i.strip().split()[0]) for i in ids), ids[:3]
+    _no_full_id(page)
+    officer.shot("list-women")
+    _fits_width(officer)
+
+    # Landlords and the rental worklist (以房管人).
+    page.goto("/landlords/worklist/")
+    officer.shot("rental-worklist")
+    _fits_width(officer)
+    page.goto("/landlords/")
+    officer.shot("landlords")
+    _fits_width(officer)
+    officer.assert_no_errors()

@@ -88,8 +88,9 @@ def list_members(
 ) -> tuple[list[Person], int]:
     """One page of members (by name) and the total; one audit row per request."""
     qs = members_queryset(actor=actor, definition=definition, as_of=as_of)
-    total = qs.count()
     rows = list(qs.select_related("dwelling__place").order_by("name", "id")[offset : offset + limit])
+    # A short first page is the whole list: no second scan to count it.
+    total = len(rows) if offset == 0 and len(rows) < limit else qs.count()
     audit.record(
         actor=actor,
         action="list.view",

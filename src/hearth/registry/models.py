@@ -48,10 +48,11 @@ class Person(PublicIdModel):
     )
     # The document number is stored only encrypted, with keyed blind indexes for lookups (ADR 0004).
     id_cipher = models.BinaryField(_("证件号码（密文）"), null=True, blank=True)
-    id_key = models.CharField(_("密钥编号"), max_length=16, blank=True, db_index=True)
-    id_index = models.CharField(max_length=32, null=True, blank=True, unique=True)
-    id_tail6 = models.CharField(max_length=16, blank=True, db_index=True)
-    id_tail4 = models.CharField(max_length=16, blank=True, db_index=True)
+    # Indexes for these are declared in Meta: equality lookups only, so PostgreSQL needs no `_like` twins.
+    id_key = models.CharField(_("密钥编号"), max_length=16, blank=True)
+    id_index = models.CharField(max_length=32, null=True, blank=True)
+    id_tail6 = models.CharField(max_length=16, blank=True)
+    id_tail4 = models.CharField(max_length=16, blank=True)
     # A legacy import may keep a number that fails validation; such persons are a worklist.
     id_unverified = models.BooleanField(_("证件号码待核实"), default=False)
     hukou_code = models.CharField(
@@ -60,7 +61,7 @@ class Person(PublicIdModel):
     dwelling = models.ForeignKey(
         "places.Dwelling", verbose_name=_("现住房屋"), on_delete=models.PROTECT, related_name="residents"
     )
-    place_path = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    place_path = models.CharField(max_length=200, editable=False, default="")
     residence_type = models.CharField(
         _("居住类型"), max_length=20, choices=ResidenceType.choices, default=ResidenceType.HUKOU_RESIDENT
     )
@@ -69,7 +70,7 @@ class Person(PublicIdModel):
     )
     education = models.CharField(_("学历"), max_length=2, choices=Education.choices, blank=True)
     occupation = models.CharField(_("职业"), max_length=50, blank=True)
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True, db_index=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     notes = models.TextField(_("备注"), max_length=500, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=PersonStatus.choices, default=PersonStatus.ACTIVE
@@ -87,7 +88,13 @@ class Person(PublicIdModel):
         _("与户主关系"), max_length=2, choices=RelationToHead.choices, blank=True
     )
     spouse = models.ForeignKey(
-        "self", verbose_name=_("配偶"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        verbose_name=_("配偶"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # never looked up from the other side
     )
     mother = models.ForeignKey(
         "self", verbose_name=_("母亲"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -106,10 +113,15 @@ class Person(PublicIdModel):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["name"], name="person_name"),
+            # Scope (a place_path range) and the age lists (birth-date ranges within it) share one index.
             models.Index(fields=["place_path", "birth_date"], name="person_path_birth"),
+            models.Index(fields=["id_tail6"], name="person_id_tail6"),
+            models.Index(fields=["id_tail4"], name="person_id_tail4"),
+            models.Index(fields=["phone"], name="person_phone", condition=~Q(phone="")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sex__in=["M", "F"]), name="person_sex_valid"),
+            models.UniqueConstraint(fields=["id_index"], name="person_id_index_unique"),
         ]
 
     def __str__(self) -> str:
@@ -194,11 +206,17 @@ class LifeEvent(PublicIdModel):
     source = models.CharField(_("来源"), max_length=20, choices=EventSource.choices)
     reporter = models.CharField(_("报告人"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(
-        "accounts.Grant", verbose_name=_("记录人"), on_delete=models.PROTECT, null=True, related_name="+"
+        "accounts.Grant",
+        verbose_name=_("记录人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,  # grants are never deleted; no query starts from the recorder
     )
     # What changed: field names with before/after for ordinary fields; never an ID number's value.
     data = models.JSONField(_("内容"), default=dict, blank=True)
     attachment = models.FileField(_("附件"), upload_to="events/%Y/%m/", blank=True)
+    # Almost always empty: partial indexes (Meta) instead of full ones.
     corrects = models.ForeignKey(
         "self",
         verbose_name=_("更正的事件"),
@@ -206,9 +224,10 @@ class LifeEvent(PublicIdModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     change_report = models.ForeignKey(
-        "ChangeReport", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+        "ChangeReport", on_delete=models.PROTECT, null=True, blank=True, related_name="events", db_index=False
     )
 
     objects = LifeEventQuerySet.as_manager()
@@ -217,7 +236,13 @@ class LifeEvent(PublicIdModel):
         verbose_name = _("生活事件")
         verbose_name_plural = _("生活事件")
         ordering = ["occurred_on", "id"]
-        indexes = [models.Index(fields=["kind", "occurred_on"], name="event_kind_date")]
+        indexes = [
+            models.Index(fields=["kind", "occurred_on"], name="event_kind_date"),
+            models.Index(fields=["corrects"], name="event_corrects", condition=Q(corrects__isnull=False)),
+            models.Index(
+                fields=["change_report"], name="event_report", condition=Q(change_report__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_on}"

@@ -1326,6 +1326,8 @@ class _Indexes:
 
     def drop(self) -> None:
         with connection.cursor() as cur:
+            # Deferred foreign-key checks still queued in this transaction would block the ALTER TABLEs.
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cur.execute(
                 "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
                 " WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('p', 'u', 'f') ORDER BY conname",
@@ -1351,7 +1353,7 @@ class _Indexes:
 
     def rebuild(self) -> None:
         with connection.cursor() as cur:
-            cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
             for sql in self.recreate:
                 cur.execute(sql)
 

@@ -97,8 +97,9 @@ def person_search(*, actor, flt: PersonFilter, limit: int, offset: int) -> tuple
             qs = qs.filter(pk__in=[p.pk for p in candidates if identity.reveal(p).endswith(tail)])
         else:
             qs = qs.filter(cond)
-    total = qs.count()
     rows = list(qs.order_by(*order)[offset : offset + limit])
+    # A short first page is the whole result: no second scan to count it.
+    total = len(rows) if offset == 0 and len(rows) < limit else qs.count()
     audit.record(
         actor=actor, action="person.list", object_type="registry.person", row_count=total, data=flt.as_audit()
     )

@@ -195,6 +195,9 @@ def test_list_page_queries_are_fixed(world, client, login, django_assert_num_que
     with CaptureQueriesContext(connection) as ctx:
         client.get("/lists/women_15_49/?as_of=2025-06-01")
     with django_assert_num_queries(len(ctx.captured_queries)):
+        client.get("/lists/women_15_49/?as_of=2024-06-01")
+    # A later page also counts the whole list (a short first page is its own count): exactly one more.
+    with django_assert_num_queries(len(ctx.captured_queries) + 1):
         client.get("/lists/women_15_49/?as_of=2024-06-01&page=2")
 
 
