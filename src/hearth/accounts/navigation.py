@@ -15,6 +15,13 @@ class MenuItem:
     permission: str | tuple[str, ...] | None
     # Pages that work on a place's subtree; a facility grant (clinic staff) has none.
     place_grant_only: bool = False
+    # Items of one group share a dropdown (a group with one visible item shows it directly).
+    group: str = ""
+
+
+LISTS = _("名单与申请")
+MIGRANTS = _("流动人口")
+ADMIN = _("管理")
 
 
 MENU = [
@@ -26,23 +33,55 @@ MENU = [
         "registry:report_list",
         (Perm.CHANGE_REPORT_CREATE, Perm.CHANGE_REPORT_DECIDE),
         place_grant_only=True,
+        group=LISTS,
     ),
-    MenuItem(_("派生名单"), "registry:list_index", Perm.PERSON_VIEW_FULL, place_grant_only=True),
-    MenuItem(_("房东与出租房"), "migrants:landlord_list", Perm.PERSON_VIEW_FULL, place_grant_only=True),
-    MenuItem(_("迁移申请"), "registry:transfer_list", Perm.PERSON_VIEW_FULL, place_grant_only=True),
+    MenuItem(_("派生名单"), "registry:list_index", Perm.PERSON_VIEW_FULL, place_grant_only=True, group=LISTS),
+    MenuItem(
+        _("迁移申请"), "registry:transfer_list", Perm.PERSON_VIEW_FULL, place_grant_only=True, group=LISTS
+    ),
+    MenuItem(
+        _("房东与出租房"),
+        "migrants:landlord_list",
+        Perm.PERSON_VIEW_FULL,
+        place_grant_only=True,
+        group=MIGRANTS,
+    ),
+    MenuItem(
+        _("出租房屋待办"),
+        "migrants:rental_worklist",
+        Perm.PERSON_VIEW_FULL,
+        place_grant_only=True,
+        group=MIGRANTS,
+    ),
+    MenuItem(
+        _("登记流入人员"),
+        "migrants:inflow_register",
+        Perm.PERSON_CREATE,
+        place_grant_only=True,
+        group=MIGRANTS,
+    ),
     MenuItem(_("地区与房屋"), "places:place_list", Perm.PLACE_VIEW),
     MenuItem(_("服务机构"), "places:facility_list", Perm.PLACE_VIEW),
     MenuItem(
-        _("表格导入"), "places:bulk_import", (Perm.PLACE_MANAGE, Perm.ACCOUNT_MANAGE, Perm.GRANT_MANAGE)
+        _("表格导入"),
+        "places:bulk_import",
+        (Perm.PLACE_MANAGE, Perm.ACCOUNT_MANAGE, Perm.GRANT_MANAGE),
+        group=ADMIN,
     ),
-    MenuItem(_("导出"), "audit:export_list", Perm.PERSON_EXPORT),
-    MenuItem(_("账号"), "accounts:user_list", Perm.ACCOUNT_MANAGE),
-    MenuItem(_("授权"), "accounts:user_list", Perm.GRANT_MANAGE),
-    MenuItem(_("权限表"), "accounts:permissions", Perm.GRANT_MANAGE),
-    MenuItem(_("系统设置"), "accounts:settings", Perm.SETTINGS_MANAGE),
-    MenuItem(_("审计日志"), "audit:log", Perm.AUDIT_VIEW),
-    MenuItem(_("API 令牌"), "accounts:tokens", None),
+    MenuItem(_("导出"), "audit:export_list", Perm.PERSON_EXPORT, group=ADMIN),
+    MenuItem(_("账号"), "accounts:user_list", Perm.ACCOUNT_MANAGE, group=ADMIN),
+    MenuItem(_("授权"), "accounts:user_list", Perm.GRANT_MANAGE, group=ADMIN),
+    MenuItem(_("权限表"), "accounts:permissions", Perm.GRANT_MANAGE, group=ADMIN),
+    MenuItem(_("系统设置"), "accounts:settings", Perm.SETTINGS_MANAGE, group=ADMIN),
+    MenuItem(_("审计日志"), "audit:log", Perm.AUDIT_VIEW, group=ADMIN),
+    MenuItem(_("API 令牌"), "accounts:tokens", None, group=ADMIN),
 ]
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    label: str
+    items: list
 
 
 def menu_for(actor) -> list[MenuItem]:
@@ -59,3 +98,18 @@ def menu_for(actor) -> list[MenuItem]:
         seen.add(item.url_name)
         items.append(item)
     return items
+
+
+def menu_entries(actor) -> list:
+    """The menu as the header shows it: items, and groups of items (a group of one is its item)."""
+    entries: list = []
+    groups: dict[str, MenuGroup] = {}
+    for item in menu_for(actor):
+        if not item.group:
+            entries.append(item)
+        elif item.group in groups:
+            groups[item.group].items.append(item)
+        else:
+            groups[item.group] = MenuGroup(item.group, [item])
+            entries.append(groups[item.group])
+    return [e.items[0] if isinstance(e, MenuGroup) and len(e.items) == 1 else e for e in entries]

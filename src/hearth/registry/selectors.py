@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from hearth.accounts.roles import Perm
 from hearth.audit import services as audit
@@ -214,9 +216,25 @@ def relatives(actor, person: Person) -> list[dict]:
     return out
 
 
+_FIELD_LABELS = {"id_number": _lazy("证件号码")}
+
+
+def field_label(name: str) -> str:
+    """A changed field's name as people read it (events store field names)."""
+    if name in _FIELD_LABELS:
+        return str(_FIELD_LABELS[name])
+    try:
+        return str(Person._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a field since removed: show its stored name
+        return name
+
+
 def timeline(person: Person) -> list[LifeEvent]:
-    return list(
+    events = list(
         LifeEvent.objects.filter(person=person)
         .select_related("recorded_by__user", "corrects")
         .order_by("-occurred_on", "-id")
     )
+    for event in events:
+        event.change_labels = [field_label(f) for f in event.data.get("changes", {})]
+    return events

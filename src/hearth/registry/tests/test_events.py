@@ -291,6 +291,8 @@ def test_event_page_records_an_event(world, client, login):
     assert _fresh(person).status == PersonStatus.DEPARTED
     page = client.get(f"/persons/{person.public_id}/").content.decode()
     assert "迁出" in page
+    # The timeline names changed fields as people read them, not as the code does.
+    assert "状态日期" in page and "status_since" not in page
 
 
 def test_event_page_rejects_a_future_date_and_writes_nothing(world, client, login):
