@@ -99,7 +99,14 @@ def person_search(*, actor, flt: PersonFilter, limit: int, offset: int) -> tuple
             qs = qs.filter(pk__in=[p.pk for p in candidates if identity.reveal(p).endswith(tail)])
         else:
             qs = qs.filter(cond)
-    rows = list(qs.order_by(*order)[offset : offset + limit])
+    if flt.q.strip():
+        # Two steps: the page's ids from the scope index alone (it includes the searched columns), then
+        # those rows. One step would fetch and drop every heap row of the scope.
+        ids = list(qs.order_by(*order).values_list("id", flat=True)[offset : offset + limit])
+        found = {p.pk: p for p in persons_visible(actor).filter(pk__in=ids)}
+        rows = [found[pk] for pk in ids if pk in found]
+    else:
+        rows = list(qs.order_by(*order)[offset : offset + limit])
     # A short first page is the whole result: no second scan to count it.
     total = len(rows) if offset == 0 and len(rows) < limit else qs.count()
     audit.record(
