@@ -62,11 +62,11 @@ def person_open(*, actor, public_id, action: str, via_api: bool = False) -> Pers
 
 
 def inflow_of(person: Person) -> InflowRecord | None:
-    return InflowRecord.objects.filter(person=person).first()
+    return InflowRecord.objects.for_system().filter(person=person).first()
 
 
 def outflow_of(person: Person) -> OutflowRecord | None:
-    return OutflowRecord.objects.filter(person=person).first()
+    return OutflowRecord.objects.for_system().filter(person=person).first()
 
 
 def person_by_document(id_type: str, raw_number: str, *, field: str = "id_number") -> Person | None:
@@ -169,7 +169,11 @@ def landlord_search(*, actor, q: str, limit: int, offset: int) -> tuple[list[Lan
             n_dwellings=_count(
                 Landlord.dwellings.through.objects.filter(landlord=OuterRef("pk")), "landlord"
             ),
-            n_open=_count(Tenancy.objects.filter(landlord=OuterRef("pk"), ended_on__isnull=True), "landlord"),
+            # A count joined to landlords already scoped above: no tenancy row is read.
+            n_open=_count(
+                Tenancy.objects.for_system().filter(landlord=OuterRef("pk"), ended_on__isnull=True),
+                "landlord",
+            ),
         )
         .order_by("name", "id")[offset : offset + limit]
     )
@@ -235,8 +239,10 @@ class LandlordDetail:
 
 def landlord_detail(actor, landlord: Landlord) -> LandlordDetail:
     """Owned dwellings and tenancies (open first) with their tenants as lists show persons, masked."""
+    # The landlord was opened through the scope; each tenant below is shown masked unless visible.
     tenancies = list(
-        Tenancy.objects.filter(landlord=landlord)
+        Tenancy.objects.for_system()
+        .filter(landlord=landlord)
         .select_related("dwelling__place")
         .prefetch_related(
             Prefetch("tenants", queryset=Person.objects.for_system().select_related("dwelling__place"))

@@ -454,7 +454,7 @@ def landlord_update(*, actor, landlord: Landlord, values: dict, token: str | Non
     stamp = _parse_token(token)
     now = time.now()
     updated = (
-        Landlord.objects.filter(pk=landlord.pk, updated_at=stamp).update(**clean, updated_at=now)
+        Landlord.objects.for_system().filter(pk=landlord.pk, updated_at=stamp).update(**clean, updated_at=now)
         if stamp is not None
         else 0
     )
@@ -487,7 +487,8 @@ def tenancy_create(
         errors.append(DomainError("tenancy.dwelling_required", _("请选择出租房屋。"), "dwelling"))
     else:
         errors.extend(_dwellings_in_scope(actor, [dwelling], "dwelling"))
-        if Tenancy.objects.filter(dwelling=dwelling, ended_on__isnull=True).exists():
+        # One open tenancy per dwelling, whoever registered it: an integrity check, not a read.
+        if Tenancy.objects.for_system().filter(dwelling=dwelling, ended_on__isnull=True).exists():
             errors.append(
                 DomainError(
                     "tenancy.dwelling_rented",
@@ -529,8 +530,10 @@ def tenancy_end(*, actor, tenancy: Tenancy, ended_on: date | None) -> Tenancy:
     )
     DomainErrors.raise_if_any(errors)
     # Conditional, so two officers ending it at once cannot both succeed.
-    if not Tenancy.objects.filter(pk=tenancy.pk, ended_on__isnull=True).update(
-        ended_on=ended, updated_at=time.now()
+    if (
+        not Tenancy.objects.for_system()
+        .filter(pk=tenancy.pk, ended_on__isnull=True)
+        .update(ended_on=ended, updated_at=time.now())
     ):
         raise DomainError("tenancy.already_ended", _("该租赁已退租。"), "ended_on")
     tenancy.ended_on = ended
@@ -569,7 +572,7 @@ def tenancy_tenants_set(*, actor, tenancy: Tenancy, persons: list[Person]) -> Te
         return tenancy
     tenancy.tenants.remove(*removed)
     tenancy.tenants.add(*added)
-    Tenancy.objects.filter(pk=tenancy.pk).update(updated_at=time.now())
+    Tenancy.objects.for_system().filter(pk=tenancy.pk).update(updated_at=time.now())
     audit.record(
         actor=actor,
         action="migrants.tenancy.tenants",
@@ -607,7 +610,7 @@ def tenancy_tenant_move_in(
         raise DomainError("event.inactive", _("该人员已不在册（死亡或迁出）。"), "id_number")
     if not tenancy.tenants.filter(pk=person.pk).exists():
         tenancy.tenants.add(person)
-        Tenancy.objects.filter(pk=tenancy.pk).update(updated_at=time.now())
+        Tenancy.objects.for_system().filter(pk=tenancy.pk).update(updated_at=time.now())
         audit.record(
             actor=actor, action="migrants.tenancy.tenants", target=tenancy, data={"added": 1, "removed": 0}
         )

@@ -129,7 +129,9 @@ def dwelling_open(*, actor, public_id, permission: str = Perm.PERSON_CHANGE) -> 
 
 def dwelling_household(dwelling: Dwelling) -> Household | None:
     """The household of a dwelling (the oldest, if several were formed there)."""
-    return Household.objects.filter(dwelling=dwelling).select_related("head").order_by("id").first()
+    return (
+        Household.objects.for_system().filter(dwelling=dwelling).select_related("head").order_by("id").first()
+    )
 
 
 def dwelling_residents(*, actor, dwelling: Dwelling) -> QuerySet[Person]:

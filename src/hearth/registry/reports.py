@@ -206,7 +206,8 @@ def change_report_create(*, actor, dwelling: Dwelling | None, kind: str, text: s
     # Serialise one grant's reports so two taps arriving together cannot both pass the duplicate check.
     Grant.objects.select_for_update().filter(pk=actor.grant.pk).first()
     earlier = (
-        ChangeReport.objects.filter(
+        ChangeReport.objects.for_system()
+        .filter(
             reported_by=actor.grant,
             dwelling=dwelling,
             kind=kind,
@@ -260,7 +261,7 @@ def _decidable(actor) -> QuerySet[ChangeReport]:
 
 
 def _already_decided(report: ChangeReport) -> DomainError:
-    current = ChangeReport.objects.select_related("decided_by__user").get(pk=report.pk)
+    current = ChangeReport.objects.for_system().select_related("decided_by__user").get(pk=report.pk)
     who = ""
     if current.decided_by is not None:
         who = current.decided_by.user.full_name or current.decided_by.user.username
@@ -281,8 +282,10 @@ def _claim(actor, report: ChangeReport, status: str, reason: str) -> None:
     if not _decidable(actor).filter(pk=report.pk).exists():
         raise Http404
     now = time.now()
-    claimed = ChangeReport.objects.filter(pk=report.pk, status=ChangeStatus.PENDING).update(
-        status=status, decided_by=actor.grant, decided_at=now, decision_reason=reason, updated_at=now
+    claimed = (
+        ChangeReport.objects.for_system()
+        .filter(pk=report.pk, status=ChangeStatus.PENDING)
+        .update(status=status, decided_by=actor.grant, decided_at=now, decision_reason=reason, updated_at=now)
     )
     if not claimed:
         raise _already_decided(report)
@@ -492,7 +495,11 @@ def change_report_confirm(*, actor, report: ChangeReport, decision: Decision) ->
     if len(note) > REASON_MAX:
         raise DomainError("report.note_length", _("处理说明不能超过300个字。"), "note")
     _claim(actor, report, ChangeStatus.CONFIRMED, note)
-    report = ChangeReport.objects.select_related("dwelling__place", "reported_by__user").get(pk=report.pk)
+    report = (
+        ChangeReport.objects.for_system()
+        .select_related("dwelling__place", "reported_by__user")
+        .get(pk=report.pk)
+    )
     made = _CONFIRM[report.kind](actor, report, decision, _reporter(report))
     audit.record(
         actor=actor,

@@ -238,7 +238,8 @@ def field_label(name: str) -> str:
 
 def timeline(person: Person) -> list[LifeEvent]:
     events = list(
-        LifeEvent.objects.filter(person=person)
+        LifeEvent.objects.for_system()
+        .filter(person=person)
         .select_related("recorded_by__user", "corrects")
         .order_by("-occurred_on", "-id")
     )

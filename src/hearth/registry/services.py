@@ -319,7 +319,8 @@ def _save_changes(person: Person, version: int | None, new: dict) -> None:
 def stale_error(person: Person) -> DomainError:
     """Who changed the record, and when: the second of two officers sees this instead of losing work."""
     last = (
-        LifeEvent.objects.filter(person_id=person.pk)
+        LifeEvent.objects.for_system()
+        .filter(person_id=person.pk)
         .select_related("recorded_by__user")
         .order_by("-id")
         .first()
@@ -418,7 +419,9 @@ def register_birth(
         )
     if mother.household_id and mother.dwelling_id == child.dwelling_id:
         relation = _child_relation(mother.relation_to_head, child.sex)
-        Person.objects.filter(pk=child.pk).update(household=mother.household_id, relation_to_head=relation)
+        Person.objects.for_system().filter(pk=child.pk).update(
+            household=mother.household_id, relation_to_head=relation
+        )
         child.household_id, child.relation_to_head = mother.household_id, relation
     return child
 
@@ -606,7 +609,7 @@ def _from_json(field: str, value):
     if field == "spouse":
         return Person.objects.for_system().get(public_id=value)
     if field == "household":
-        return Household.objects.get(public_id=value)
+        return Household.objects.for_system().get(public_id=value)
     return value
 
 
@@ -619,7 +622,7 @@ def correct_event(*, actor, event: LifeEvent, reason: str, version: int | None) 
         raise DomainError("event.reason_required", _("请填写更正原因。"), "reason")
     if len(reason) > 300:
         raise DomainError("event.reason_length", _("更正原因不能超过300个字。"), "reason")
-    if LifeEvent.objects.filter(corrects=event).exists():
+    if LifeEvent.objects.for_system().filter(corrects=event).exists():
         raise DomainError("event.already_corrected", _("该事件已被更正。"), "event")
     changes = event.data.get("changes", {})
     if not changes or set(changes) - REVERTIBLE or event.kind in {EventKind.REGISTERED, EventKind.BIRTH}:
@@ -707,17 +710,19 @@ def household_set(*, actor, dwelling: Dwelling, head: Person | None, members: di
                 "household.relation", _("请为 %(name)s 选择与户主关系。") % {"name": p.name}, "members"
             )
     household = (
-        Household.objects.filter(dwelling=dwelling, members=head).first()
-        or Household.objects.filter(dwelling=dwelling).order_by("id").first()
+        Household.objects.for_system().filter(dwelling=dwelling, members=head).first()
+        or Household.objects.for_system().filter(dwelling=dwelling).order_by("id").first()
         or Household.objects.create(dwelling=dwelling)
     )
     household.head = head
     household.save(update_fields=["head", "updated_at"])
-    Person.objects.filter(household=household).exclude(pk__in=[p.pk for p in everyone]).update(
+    Person.objects.for_system().filter(household=household).exclude(pk__in=[p.pk for p in everyone]).update(
         household=None, relation_to_head=""
     )
-    Person.objects.filter(pk=head.pk).update(household=household, relation_to_head=RelationToHead.HEAD)
+    Person.objects.for_system().filter(pk=head.pk).update(
+        household=household, relation_to_head=RelationToHead.HEAD
+    )
     for p, relation in members.items():
-        Person.objects.filter(pk=p.pk).update(household=household, relation_to_head=relation)
+        Person.objects.for_system().filter(pk=p.pk).update(household=household, relation_to_head=relation)
     audit.record(actor=actor, action="household.set", target=household, row_count=len(everyone))
     return household

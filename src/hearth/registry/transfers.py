@@ -35,9 +35,11 @@ def transfer_request(
         raise DomainError(
             "transfer.in_scope", _("该人员已在您的管辖范围内，请在人员列表中查找。"), "id_number"
         )
-    if TransferRequest.objects.filter(
-        person=person, requested_by=actor.grant, status=TransferStatus.PENDING
-    ).exists():
+    if (
+        TransferRequest.objects.for_system()
+        .filter(person=person, requested_by=actor.grant, status=TransferStatus.PENDING)
+        .exists()
+    ):
         raise DomainError("transfer.pending", _("您已提交过该人员的迁移申请，请等待对方处理。"), "id_number")
     req = TransferRequest.objects.create(
         person=person, to_dwelling=to_dwelling, requested_by=actor.grant, note=note
@@ -64,7 +66,12 @@ def requests_to_decide(actor) -> QuerySet[TransferRequest]:
 def requests_made(actor) -> QuerySet[TransferRequest]:
     if actor.grant is None:
         return TransferRequest.objects.none()
-    return TransferRequest.objects.filter(requested_by__user=actor.user).select_related("to_dwelling")
+    # The requester's own requests, wherever the person is: the pages show the request, never the person.
+    return (
+        TransferRequest.objects.for_system()
+        .filter(requested_by__user=actor.user)
+        .select_related("to_dwelling")
+    )
 
 
 @transaction.atomic
@@ -77,12 +84,16 @@ def transfer_decide(*, actor, request: TransferRequest, approve: bool, reason: s
     if not approve and len(reason) < 2:
         raise DomainError("transfer.reason_required", _("不同意时请填写原因。"), "reason")
     # A conditional update: of two officers deciding at once, the second is told it is already decided.
-    claimed = TransferRequest.objects.filter(pk=request.pk, status=TransferStatus.PENDING).update(
-        status=TransferStatus.APPROVED if approve else TransferStatus.DECLINED,
-        decided_by=actor.grant,
-        decided_at=time.now(),
-        decision_reason=reason,
-        updated_at=time.now(),
+    claimed = (
+        TransferRequest.objects.for_system()
+        .filter(pk=request.pk, status=TransferStatus.PENDING)
+        .update(
+            status=TransferStatus.APPROVED if approve else TransferStatus.DECLINED,
+            decided_by=actor.grant,
+            decided_at=time.now(),
+            decision_reason=reason,
+            updated_at=time.now(),
+        )
     )
     if not claimed:
         raise DomainError("transfer.decided", _("该申请已被处理。"), "status")
