@@ -88,7 +88,9 @@ def list_members(
 ) -> tuple[list[Person], int]:
     """One page of members (by name) and the total; one audit row per request."""
     qs = members_queryset(actor=actor, definition=definition, as_of=as_of)
-    rows = list(qs.select_related("dwelling__place").order_by("name", "id")[offset : offset + limit])
+    rows = list(
+        qs.select_related("dwelling__place").order_by("pinyin", "name", "id")[offset : offset + limit]
+    )
     # A short first page is the whole list: no second scan to count it.
     total = len(rows) if offset == 0 and len(rows) < limit else qs.count()
     audit.record(
@@ -171,7 +173,9 @@ def export_rows(*, actor, definition: ListDefinition, as_of: date) -> list[list]
             r["dwelling"],
             r["residence_type_display"],
         ]
-        for r in member_rows(list(qs.select_related("dwelling__place").order_by("name", "id")), actor, as_of)
+        for r in member_rows(
+            list(qs.select_related("dwelling__place").order_by("pinyin", "name", "id")), actor, as_of
+        )
     ]
 
 

@@ -110,7 +110,7 @@ class Person(PublicIdModel):
     class Meta:
         verbose_name = _("人员")
         verbose_name_plural = _("人员")
-        ordering = ["name", "id"]
+        ordering = ["pinyin", "name", "id"]
         indexes = [
             models.Index(fields=["name"], name="person_name"),
             # Scope (a place_path range) and the age lists (birth-date ranges within it) share one index;

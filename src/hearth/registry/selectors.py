@@ -82,13 +82,14 @@ def person_search(*, actor, flt: PersonFilter, limit: int, offset: int) -> tuple
     qs = persons_visible(actor)
     if not flt.include_inactive:
         qs = qs.filter(status=PersonStatus.ACTIVE)
-    order = ["name", "id"]
+    # By pinyin, as people look names up in Chinese lists (names alone would sort by code point).
+    order = ["pinyin", "name", "id"]
     if flt.q.strip():
         cond, exact = text_condition(flt.q)
         qs = qs.filter(cond)
         # Ranking by an expression also stops the planner walking the name index for a LIMIT.
         rank = Case(When(name=exact, then=Value(0)), default=Value(1), output_field=IntegerField())
-        order = [rank, "name", "id"]
+        order = [rank, "pinyin", "name", "id"]
     if flt.dwelling:
         qs = qs.filter(dwelling__public_id=flt.dwelling)
     if flt.id_number:

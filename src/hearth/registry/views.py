@@ -222,10 +222,7 @@ def _spouse_by_number(raw: str):
     number = raw.strip()
     if not number:
         return None
-    try:
-        number = identity.normalise_document(DocumentType.RESIDENT_ID, number, field="spouse_id_number")
-    except DomainError:
-        raise
+    number = identity.normalise_document(DocumentType.RESIDENT_ID, number, field="spouse_id_number")
     spouse = (
         Person.objects.for_system()
         .filter(id_index=identity.index_of(DocumentType.RESIDENT_ID, number))
@@ -398,7 +395,7 @@ def _export_rows(actor, q: str) -> list[list]:
             r["dwelling"],
             r["residence_type_display"],
         ]
-        for r in (selectors.person_row(p, actor) for p in qs.order_by("name", "id"))
+        for r in (selectors.person_row(p, actor) for p in qs.order_by("pinyin", "name", "id"))
     ]
 
 
