@@ -10,7 +10,7 @@ import os
 import dj_database_url
 
 from config.settings.local import *  # noqa: F403
-from config.settings.local import ALLOWED_HOSTS, STORAGES, VAR_DIR
+from config.settings.local import ALLOWED_HOSTS, INSTALLED_APPS, STORAGES, VAR_DIR
 
 BENCH_DATABASE_URL = os.environ.get("HEARTH_BENCH_DATABASE_URL", "")
 BENCH_SQLITE_PATH = VAR_DIR / "bench.sqlite3"
@@ -36,3 +36,6 @@ DEBUG = False
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 # No collectstatic for a benchmark: plain static storage, so {% static %} needs no manifest.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# The import figure compares with django-import-export (bench/import_export_compare.py); only the bench
+# installs its app, never the product settings.
+INSTALLED_APPS = [*INSTALLED_APPS, "import_export"]

@@ -111,6 +111,7 @@ def on_unauthenticated(request, exc):
 
 from hearth.accounts.api import router as accounts_router  # noqa: E402
 from hearth.audit.api import router as audit_router  # noqa: E402
+from hearth.imports.api import router as imports_router  # noqa: E402
 from hearth.migrants.api import router as migrants_router  # noqa: E402
 from hearth.places.api import facilities_router  # noqa: E402
 from hearth.places.api import router as places_router  # noqa: E402
@@ -128,4 +129,5 @@ api.add_router("/lists", lists_router)
 # Mounted at the root: they define /change-reports… and /households…, /migrants… and /landlords….
 api.add_router("/", reports_router)
 api.add_router("/", migrants_router)
+api.add_router("/", imports_router)
 api.add_router("/audit", audit_router)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("hearth.places.urls")),
     path("", include("hearth.registry.urls")),
     path("", include("hearth.migrants.urls")),
+    path("", include("hearth.imports.urls")),
     path("", include("hearth.audit.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", api.urls),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "hearth.audit",
     "hearth.registry",
     "hearth.migrants",
+    "hearth.imports",
 ]
 
 MIDDLEWARE = [

@@ -60,6 +60,7 @@ MENU = [
         place_grant_only=True,
         group=MIGRANTS,
     ),
+    MenuItem(_("人员导入"), "imports:job_list", Perm.PERSON_IMPORT, place_grant_only=True, group=LISTS),
     MenuItem(_("地区与房屋"), "places:place_list", Perm.PLACE_VIEW),
     MenuItem(_("服务机构"), "places:facility_list", Perm.PLACE_VIEW),
     MenuItem(

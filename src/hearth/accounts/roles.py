@@ -31,6 +31,7 @@ class Perm(models.TextChoices):
     PERSON_CHANGE = "person.change", _("修改人员")
     PERSON_REVEAL_ID = "person.reveal_id", _("查看完整身份证号码")
     PERSON_EXPORT = "person.export", _("导出人员")
+    PERSON_IMPORT = "person.import", _("批量导入人员")
     EXPORT_APPROVE = "export.approve", _("审批导出")
     CHANGE_REPORT_CREATE = "change_report.create", _("报告人口变动")
     CHANGE_REPORT_DECIDE = "change_report.decide", _("确认或退回变动报告")
@@ -62,11 +63,21 @@ DEFAULT_PERMISSIONS: dict[str, set[str]] = {
     },
     Role.SUBDISTRICT_OFFICER: _PERSONAL
     | _EDIT
-    | {Perm.PERSON_REVEAL_ID, Perm.PERSON_EXPORT, Perm.EXPORT_APPROVE, Perm.PLACE_MANAGE, Perm.REQUIRE_2FA},
-    Role.COMMUNITY_OFFICER: _PERSONAL | _EDIT | _DECIDE | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE},
+    | {
+        Perm.PERSON_REVEAL_ID,
+        Perm.PERSON_EXPORT,
+        Perm.EXPORT_APPROVE,
+        Perm.PLACE_MANAGE,
+        Perm.REQUIRE_2FA,
+        Perm.PERSON_IMPORT,
+    },
+    Role.COMMUNITY_OFFICER: _PERSONAL
+    | _EDIT
+    | _DECIDE
+    | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT},
     Role.ASSISTANT: _PERSONAL | _EDIT | _DECIDE,
     Role.BUILDING_VOLUNTEER: {Perm.PERSON_VIEW, Perm.PLACE_VIEW, Perm.CHANGE_REPORT_CREATE},
-    Role.DATA_CLERK: _PERSONAL | _EDIT | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE},
+    Role.DATA_CLERK: _PERSONAL | _EDIT | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT},
     # Clinic staff reach persons only through their facility; they do not browse the place tree.
     Role.CLINIC_STAFF: {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL, Perm.REQUIRE_2FA},
     Role.ASSOCIATION_OFFICER: _PERSONAL,

@@ -33,7 +33,8 @@ def record(
     reason: str = "",
     row_count: int | None = None,
 ) -> AuditEntry:
-    """Write one audit row in the current transaction; the sealer chains it after commit."""
+    """Write one audit row in the current transaction; the sealer chains it after commit (within seconds:
+    one sealer run takes in the rows of many requests, docs/adr/0002)."""
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(getattr(target, "public_id", target.pk))
@@ -62,7 +63,7 @@ def record(
     )
     from .tasks import seal_audit_log
 
-    enqueue_on_commit(seal_audit_log)
+    enqueue_on_commit(seal_audit_log, batched=True)
     return entry
 
 

@@ -23,3 +23,20 @@ class StyledForm(forms.Form):
             if isinstance(w, forms.RadioSelect | forms.CheckboxInput | forms.HiddenInput):
                 continue
             w.attrs.setdefault("class", "form-select" if isinstance(w, forms.Select) else "form-control")
+
+
+class SpreadsheetUploadMixin:
+    """A form's `file` field holding a spreadsheet: refused by size before it is read into memory (the reader
+    checks again for callers other than forms)."""
+
+    def clean_file(self):
+        from django.utils.translation import gettext as _
+
+        from .spreadsheet import MAX_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                _("文件过大，上限为 %(max)d MB。"), params={"max": MAX_BYTES // 1048576}
+            )
+        return upload

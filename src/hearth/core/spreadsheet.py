@@ -23,6 +23,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 from django.conf import settings
@@ -62,8 +63,14 @@ class Table:
 
     header: list[str]
     rows: list[Row] = field(default_factory=list)
-    header_number: int = 1
+    header_number: int = 1  # the (first) header row's number
     format: str = "csv"
+    # The header as written (a two-row header combined), before normalisation, for showing to the user.
+    header_cells: list[str] = field(default_factory=list)
+    # Non-blank rows above the header: a title, 填报单位/填报日期 (found only with `header_synonyms`).
+    preamble: list[Row] = field(default_factory=list)
+    # Rows that are not data, as (row number, reason): totals rows (found only with `header_synonyms`).
+    skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _refuse(code: str, message: str) -> DomainError:
@@ -91,6 +98,10 @@ def cell_text(value) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
+        # Beyond 2**53 a float no longer holds every digit: an 18-digit ID typed into a number cell has already
+        # lost its last ones. Show it as Excel does (4.10103E+17), so no reader takes it for a number.
+        if abs(value) > 2**53:
+            return f"{value:.5E}"
         # Codes and house numbers typed into number cells come back as 410103001001.0.
         if value.is_integer():
             return str(int(value))
@@ -126,6 +137,7 @@ def read_table(
     max_rows: int = MAX_ROWS,
     max_columns: int = MAX_COLUMNS,
     max_cells: int = MAX_CELLS,
+    header_synonyms: dict[str, list[str]] | None = None,
 ) -> Table:
     """Read the first sheet of an xlsx/xls/ods workbook or a csv file (UTF-8 with or without BOM, GBK/GB18030).
 
@@ -133,6 +145,11 @@ def read_table(
     not tell. The header is the first non-blank row, normalised with `normalize_header`; fully blank rows are
     skipped; each row keeps its original row number. Every refusal is a `DomainError` with code
     `spreadsheet.*` and field `file`.
+
+    With `header_synonyms` (as for `map_headers`) the reader copes with the files communities really send:
+    the header is found among the first rows (a title and a 填报单位 row above it become `preamble`), a
+    two-row header with merged parent cells is combined, and totals rows (合计/总计/小计) go to `skipped`
+    instead of `rows`. See `_find_header` and `_sub_header` for the exact rules.
     """
     path: Path | None = None
     if isinstance(source, bytes | bytearray | memoryview):
@@ -178,6 +195,10 @@ def read_table(
             data = path.read_bytes()
         delimiter = "\t" if ext in {".tsv", ".txt"} else ","
         rows = _read_csv(data, delimiter, max_rows=max_rows, max_columns=max_columns, max_cells=max_cells)
+    if header_synonyms is not None:
+        return _to_table_detected(
+            rows, fmt, max_rows=max_rows, max_columns=max_columns, synonyms=header_synonyms
+        )
     return _to_table(rows, fmt, max_rows=max_rows, max_columns=max_columns)
 
 
@@ -190,7 +211,12 @@ def _to_table(rows: Iterable[tuple[int, list[str]]], fmt: str, *, max_rows: int,
         if len(cells) > max_columns:
             raise _refuse("too_many_columns", _("列数超过上限 %(max)d 列。") % {"max": max_columns})
         if table is None:
-            table = Table(header=[normalize_header(c) for c in cells], header_number=number, format=fmt)
+            table = Table(
+                header=[normalize_header(c) for c in cells],
+                header_number=number,
+                format=fmt,
+                header_cells=list(cells),
+            )
             continue
         if len(table.rows) >= max_rows:
             raise _refuse("too_many_rows", _("数据行数超过上限 %(max)d 行，请分批导入。") % {"max": max_rows})
@@ -198,6 +224,120 @@ def _to_table(rows: Iterable[tuple[int, list[str]]], fmt: str, *, max_rows: int,
     if table is None:
         raise _refuse("no_header", _("表格中没有内容（第一行应为表头）。"))
     return table
+
+
+HEADER_SEARCH_ROWS = 20  # the header is looked for among this many non-blank rows at the top
+_HEADER_MIN_MATCHES = 2
+_TOTALS = ("合计", "总计", "小计")
+
+
+def _non_blank(rows: Iterable[tuple[int, list[str]]], max_columns: int) -> Iterator[Row]:
+    for number, cells in rows:
+        cells = _trim(cells)
+        if not cells:
+            continue
+        if len(cells) > max_columns:
+            raise _refuse("too_many_columns", _("列数超过上限 %(max)d 列。") % {"max": max_columns})
+        yield Row(number=number, cells=cells)
+
+
+def _to_table_detected(
+    rows: Iterable[tuple[int, list[str]]],
+    fmt: str,
+    *,
+    max_rows: int,
+    max_columns: int,
+    synonyms: dict[str, list[str]],
+) -> Table:
+    stream = _non_blank(rows, max_columns)
+    # One row more than the search window: the last candidate may have a sub-header below it.
+    top = list(islice(stream, HEADER_SEARCH_ROWS + 1))
+    if not top:
+        raise _refuse("no_header", _("表格中没有内容（第一行应为表头）。"))
+    lookup = _header_lookup(synonyms)
+    at = _find_header(top[:HEADER_SEARCH_ROWS], lookup)
+    header_row = top[at if at is not None else 0]
+    header_cells = list(header_row.cells)
+    rest_start = (at if at is not None else 0) + 1
+    # A two-row header is only looked for under a header the synonyms recognised: under a fallback first row
+    # (perhaps a lone title) the real header would look like sub-headers.
+    if at is not None and rest_start < len(top):
+        combined = _sub_header(header_row, top[rest_start], lookup)
+        if combined is not None:
+            header_cells = combined
+            rest_start += 1
+    table = Table(
+        header=[normalize_header(c) for c in header_cells],
+        header_number=header_row.number,
+        format=fmt,
+        header_cells=header_cells,
+        preamble=top[:at] if at is not None else [],
+    )
+    for row in chain(top[rest_start:], stream):
+        if _is_totals(row):
+            table.skipped.append((row.number, _("合计行")))
+            continue
+        if len(table.rows) >= max_rows:
+            raise _refuse("too_many_rows", _("数据行数超过上限 %(max)d 行，请分批导入。") % {"max": max_rows})
+        table.rows.append(row)
+    return table
+
+
+def _find_header(candidates: list[Row], lookup: dict[str, str]) -> int | None:
+    """The index of the row naming the most fields (at least two; the first of equals), or None."""
+    best, best_count = None, _HEADER_MIN_MATCHES - 1
+    for index, row in enumerate(candidates):
+        count = len({f for f in (_field_of(c, lookup) for c in row.cells) if f is not None})
+        if count > best_count:
+            best, best_count = index, count
+    return best
+
+
+def _sub_header(header: Row, below: Row, lookup: dict[str, str]) -> list[str] | None:
+    """Combine a two-row header, or None when `below` is not a sub-header row.
+
+    calamine puts a merged cell's text in its top-left cell only. A parent such as 户籍地 merged over three
+    columns reads as `户籍地, "", ""` with `省, 市, 县` below it, while headers merged down over both rows
+    (姓名) leave an empty cell below them. So `below` is a sub-header when it is the very next sheet row and
+    every text in it sits under an empty header cell or under a merged parent (a header cell whose right
+    neighbour is empty), at least one of them under an empty header cell. A data row always has a value
+    under some ordinary column and is never taken. Each column with a sub-header text becomes that text when
+    the synonyms know it (手机 under 联系方式), else parent + text (户籍地省); the others keep their header.
+    """
+    if below.number != header.number + 1:
+        return None
+    width = max(len(header.cells), len(below.cells))
+    top = header.cells + [""] * (width - len(header.cells))
+    sub = below.cells + [""] * (width - len(below.cells))
+    parents: list[str] = []  # for each column, the nearest header text at or left of it
+    current = ""
+    for text in top:
+        current = text or current
+        parents.append(current)
+    under_empty = False
+    for col, text in enumerate(sub):
+        if not text:
+            continue
+        if not top[col]:
+            under_empty = True
+        elif not (col + 1 < width and not top[col + 1]):
+            return None  # a value under an ordinary column: a data row
+    if not under_empty:
+        return None
+    combined = []
+    for col, text in enumerate(sub):
+        if not text:
+            combined.append(top[col])
+        elif _field_of(text, lookup) is not None:
+            combined.append(text)
+        else:
+            combined.append(parents[col] + text)
+    return _trim(combined)
+
+
+def _is_totals(row: Row) -> bool:
+    first = next((c for c in row.cells if c), "")
+    return normalize_header(first).startswith(_TOTALS)
 
 
 def _read_workbook(
@@ -571,14 +711,10 @@ def map_headers(
     optional fields are simply absent from the result; a missing required one is a DomainError naming it.
     """
     required = set(synonyms if required is None else required)
-    lookup: dict[str, str] = {}
-    for fld, names in synonyms.items():
-        for name in names:
-            lookup[normalize_header(name).casefold()] = fld
+    lookup = _header_lookup(synonyms)
     found: dict[str, int] = {}
     for index, cell in enumerate(header):
-        key = normalize_header(cell).casefold()
-        fld = lookup.get(key) or lookup.get(_strip_note(key))
+        fld = _field_of(cell, lookup)
         if fld is None:
             continue
         if fld in found:
@@ -600,6 +736,17 @@ def map_headers(
 
 def _strip_note(key: str) -> str:
     return re.sub(r"(\([^)]*\)|\*)+$", "", key)
+
+
+def _header_lookup(synonyms: dict[str, list[str]]) -> dict[str, str]:
+    """{normalised, case-folded header name: field}; a later field wins a name two fields share."""
+    return {normalize_header(name).casefold(): fld for fld, names in synonyms.items() for name in names}
+
+
+def _field_of(cell: str, lookup: dict[str, str]) -> str | None:
+    """The field a header cell names (a trailing note such as `（选填）` or `*` ignored), or None."""
+    key = normalize_header(cell).casefold()
+    return lookup.get(key) or lookup.get(_strip_note(key))
 
 
 # ------------------------------------------------------------------------------------------- staging

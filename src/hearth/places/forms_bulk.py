@@ -1,11 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hearth.core import spreadsheet
-from hearth.core.forms import StyledForm
+from hearth.core.forms import SpreadsheetUploadMixin, StyledForm
 
 
-class BulkImportForm(StyledForm):
+class BulkImportForm(SpreadsheetUploadMixin, StyledForm):
     kind = forms.ChoiceField(label=_("导入内容"), choices=())
     file = forms.FileField(
         label=_("文件"),
@@ -16,12 +15,3 @@ class BulkImportForm(StyledForm):
     def __init__(self, *args, sheets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(s.kind, s.label) for s in sheets]
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        # Refuse before reading it into memory; the reader checks again for callers other than this form.
-        if upload.size > spreadsheet.MAX_BYTES:
-            raise forms.ValidationError(
-                _("文件过大，上限为 %(max)d MB。"), params={"max": spreadsheet.MAX_BYTES // 1048576}
-            )
-        return upload
