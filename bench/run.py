@@ -42,6 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--only-import", action="store_true", help="after setup, run only the import figures (issue 6)"
     )
     parser.add_argument(
+        "--only-link", action="store_true", help="after setup, run only the record-linkage figures (issue 6)"
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -109,9 +112,10 @@ def run(args: argparse.Namespace, url: str) -> int:
     from django.core.management import call_command
     from django.db import connection
 
+    from hearth.accounts.roles import Role
     from hearth.registry.models import Person
 
-    from . import data, imports, scenarios
+    from . import data, imports, linkage, scenarios
     from .figures import Figure, Stopwatch, rate, render
 
     with connection.cursor() as cur:
@@ -227,13 +231,19 @@ def run(args: argparse.Namespace, url: str) -> int:
     log("scopes: " + ", ".join(f"{s.label} {s.persons:,}" for s in subs))
 
     plans = {}
-    if not args.only_import:
+    if not (args.only_import or args.only_link):
         plans = _reads(figures, subs, world, args, scale, db)
-    log("import")
-    import_rows = max(1000, round(100_000 * scale))
-    figures += imports.import_figures(
-        subs[1], rows=import_rows, sample=min(10_000, import_rows), db=db, log=log
-    )
+    if not args.only_link:
+        log("import")
+        import_rows = max(1000, round(100_000 * scale))
+        figures += imports.import_figures(
+            subs[1], rows=import_rows, sample=min(10_000, import_rows), db=db, log=log
+        )
+    if not args.only_import:
+        log("record linkage")
+        # The whole city: a list as large as the registry (1,000,000 × 1,000,000 at full scale).
+        city = scenarios.make_subject("city officer", Role.SUBDISTRICT_OFFICER, world.city)
+        figures += linkage.link_figures(city, rows=args.persons, db=db, log=log)
     _report(figures, plans, args, started, load_before, db)
     return 0
 

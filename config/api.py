@@ -112,10 +112,11 @@ def on_unauthenticated(request, exc):
 from hearth.accounts.api import router as accounts_router  # noqa: E402
 from hearth.audit.api import router as audit_router  # noqa: E402
 from hearth.imports.api import router as imports_router  # noqa: E402
+from hearth.linkage.api import router as linkage_router  # noqa: E402
 from hearth.migrants.api import router as migrants_router  # noqa: E402
 from hearth.places.api import facilities_router  # noqa: E402
 from hearth.places.api import router as places_router  # noqa: E402
-from hearth.registry.api import events_router  # noqa: E402
+from hearth.registry.api import events_router, merges_router  # noqa: E402
 from hearth.registry.api import router as registry_router  # noqa: E402
 from hearth.registry.api_lists import router as lists_router  # noqa: E402
 from hearth.registry.api_reports import router as reports_router  # noqa: E402
@@ -125,9 +126,11 @@ api.add_router("/places", places_router)
 api.add_router("/facilities", facilities_router)
 api.add_router("/persons", registry_router)
 api.add_router("/events", events_router)
+api.add_router("/merges", merges_router)
 api.add_router("/lists", lists_router)
 # Mounted at the root: they define /change-reports… and /households…, /migrants… and /landlords….
 api.add_router("/", reports_router)
 api.add_router("/", migrants_router)
 api.add_router("/", imports_router)
+api.add_router("/", linkage_router)
 api.add_router("/audit", audit_router)

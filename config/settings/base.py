@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "hearth.registry",
     "hearth.migrants",
     "hearth.imports",
+    "hearth.linkage",
 ]
 
 MIDDLEWARE = [

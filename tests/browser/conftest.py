@@ -92,7 +92,7 @@ def browser_prerequisites():
 
 @pytest.fixture(scope="session")
 def demo_server(browser_prerequisites, tmp_path_factory):
-    """migrate, collectstatic, load_demo and gunicorn, as `make demo` does, in a temporary var dir."""
+    """migrate, collectstatic, load_demo, gunicorn and the task worker (as `make demo`), in a temp var dir."""
     var_dir = tmp_path_factory.mktemp("hearth-var")
     log_path = var_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ENV_DROPPED}
@@ -138,6 +138,15 @@ def demo_server(browser_prerequisites, tmp_path_factory):
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
+        # Imports and partner-list matching are background tasks (django-tasks' database backend): without
+        # a worker, as scripts/serve runs beside gunicorn, their progress bars would never finish.
+        worker = subprocess.Popen(
+            [python, "manage.py", "db_worker", "--interval", "0.5", "--no-reload", "--no-startup-delay"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         server = subprocess.Popen(
             [
                 str(bin_dir / "gunicorn"),
@@ -159,15 +168,19 @@ def demo_server(browser_prerequisites, tmp_path_factory):
         while not _answers(f"{base_url}/login/"):
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not answer on {base_url}:\n{_tail(log_path)}")
+            if worker.poll() is not None:
+                pytest.fail(f"the task worker exited:\n{_tail(log_path)}")
             time.sleep(0.2)
         yield base_url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for process in (server, worker):
+            process.terminate()
+        for process in (server, worker):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @pytest.fixture(scope="module")

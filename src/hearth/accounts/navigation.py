@@ -61,6 +61,10 @@ MENU = [
         group=MIGRANTS,
     ),
     MenuItem(_("人员导入"), "imports:job_list", Perm.PERSON_IMPORT, place_grant_only=True, group=LISTS),
+    MenuItem(_("部门名单比对"), "linkage:list_index", Perm.PERSON_LINK, place_grant_only=True, group=LISTS),
+    MenuItem(_("漏档人员"), "linkage:missing", Perm.PERSON_LINK, place_grant_only=True, group=LISTS),
+    MenuItem(_("待确认事件"), "linkage:facts", Perm.PERSON_LINK, place_grant_only=True, group=LISTS),
+    MenuItem(_("疑似重复人员"), "linkage:duplicates", Perm.PERSON_MERGE, place_grant_only=True, group=LISTS),
     MenuItem(_("地区与房屋"), "places:place_list", Perm.PLACE_VIEW),
     MenuItem(_("服务机构"), "places:facility_list", Perm.PLACE_VIEW),
     MenuItem(

@@ -32,6 +32,8 @@ class Perm(models.TextChoices):
     PERSON_REVEAL_ID = "person.reveal_id", _("查看完整身份证号码")
     PERSON_EXPORT = "person.export", _("导出人员")
     PERSON_IMPORT = "person.import", _("批量导入人员")
+    PERSON_LINK = "person.link", _("部门名单比对")
+    PERSON_MERGE = "person.merge", _("合并重复人员")
     EXPORT_APPROVE = "export.approve", _("审批导出")
     CHANGE_REPORT_CREATE = "change_report.create", _("报告人口变动")
     CHANGE_REPORT_DECIDE = "change_report.decide", _("确认或退回变动报告")
@@ -70,14 +72,18 @@ DEFAULT_PERMISSIONS: dict[str, set[str]] = {
         Perm.PLACE_MANAGE,
         Perm.REQUIRE_2FA,
         Perm.PERSON_IMPORT,
+        Perm.PERSON_LINK,
+        Perm.PERSON_MERGE,
     },
     Role.COMMUNITY_OFFICER: _PERSONAL
     | _EDIT
     | _DECIDE
-    | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT},
+    | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT, Perm.PERSON_LINK, Perm.PERSON_MERGE},
     Role.ASSISTANT: _PERSONAL | _EDIT | _DECIDE,
     Role.BUILDING_VOLUNTEER: {Perm.PERSON_VIEW, Perm.PLACE_VIEW, Perm.CHANGE_REPORT_CREATE},
-    Role.DATA_CLERK: _PERSONAL | _EDIT | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT},
+    Role.DATA_CLERK: _PERSONAL
+    | _EDIT
+    | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT, Perm.PERSON_LINK},
     # Clinic staff reach persons only through their facility; they do not browse the place tree.
     Role.CLINIC_STAFF: {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL, Perm.REQUIRE_2FA},
     Role.ASSOCIATION_OFFICER: _PERSONAL,

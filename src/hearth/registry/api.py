@@ -13,12 +13,13 @@ from hearth.core.errors import DomainError
 from hearth.places.models import Dwelling
 from hearth.places.tree import subtree_q
 
-from . import selectors, services
+from . import merge, selectors, services
 from .codes import DocumentType, Education, Ethnicity, MaritalStatus
-from .models import EventKind, EventSource, LifeEvent, Person, ResidenceType, Sex
+from .models import EventKind, EventSource, LifeEvent, Person, PersonMerge, ResidenceType, Sex
 
 router = Router(tags=["persons"])
 events_router = Router(tags=["events"])
+merges_router = Router(tags=["persons"])
 
 
 class PersonOut(Schema):
@@ -161,6 +162,7 @@ def update_person(request, person_id: UUID, body: PersonPatch):
     actor = request.actor
     actor.require(Perm.PERSON_CHANGE)
     person = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, person_id)
+    merge.refuse_if_merged(person)
     values = body.dict(exclude_unset=True)
     version = values.pop("version")
     correction = values.pop("correction", False)
@@ -272,6 +274,7 @@ def create_event(request, body: EventIn):
     actor = request.actor
     actor.require(Perm.PERSON_CHANGE)
     person = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, body.person_id)
+    merge.refuse_if_merged(person)
     spouse = None
     if body.spouse_id:
         spouse = Person.objects.for_system().filter(public_id=body.spouse_id).first()
@@ -303,5 +306,119 @@ def correct_event(request, event_id: UUID, body: CorrectIn):
     actor = request.actor
     actor.require(Perm.PERSON_CHANGE)
     event = get_visible_or_404(LifeEvent.objects.select_related("person"), actor, event_id)
+    merge.refuse_if_merged(event.person)
     correction = services.correct_event(actor=actor, event=event, reason=body.reason, version=body.version)
     return 201, _event_out(correction)
+
+
+# --- merging duplicate records (registry/merge.py) ------------------------------------------------------
+
+
+class MergeFieldOut(Schema):
+    field: str
+    label: str
+    keep: str | None = None
+    other: str | None = None
+    differ: bool
+    fill: bool
+
+
+class MergeProblemOut(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class MergePreviewOut(Schema):
+    keep: PersonOut
+    other: PersonOut
+    keep_version: int
+    other_version: int
+    fields: list[MergeFieldOut]
+    moves: list[str]
+    problems: list[MergeProblemOut]
+
+
+class MergeIn(Schema):
+    other: UUID
+    keep_version: int
+    other_version: int
+    reason: str = Field(max_length=300)
+
+
+class MergeUndoIn(Schema):
+    reason: str = Field(max_length=300)
+
+
+class MergeOut(Schema):
+    id: str
+    keep_id: str
+    other_id: str
+    status: str
+    reason: str
+    merged_at: str
+    undone_at: str | None = None
+    undo_reason: str | None = None
+    # Field names filled on the kept record, whether the ID number moved, which references moved.
+    fields: list[str]
+    id_moved: bool
+    references: list[str]
+
+
+def _merge_out(record: PersonMerge) -> dict:
+    moved = record.moved
+    return {
+        "id": str(record.public_id),
+        "keep_id": str(record.keep.public_id),
+        "other_id": str(record.other.public_id),
+        "status": record.status,
+        "reason": record.reason,
+        "merged_at": record.merged_at.isoformat(),
+        "undone_at": record.undone_at.isoformat() if record.undone_at else None,
+        "undo_reason": record.undo_reason or None,
+        "fields": sorted(moved.get("keep", {})),
+        "id_moved": bool(moved.get("id_swapped")),
+        "references": sorted(
+            {m["relation"] for m in moved.get("relations", [])} | set(moved.get("pointers", {}))
+        ),
+    }
+
+
+def _merge_pair(request, keep_id: UUID, other_id: UUID) -> tuple[Person, Person]:
+    actor = request.actor
+    actor.require(Perm.PERSON_MERGE)
+    persons = Person.objects.select_related("dwelling__place", "household")
+    return get_visible_or_404(persons, actor, keep_id), get_visible_or_404(persons, actor, other_id)
+
+
+@router.get("/{uuid:keep_id}/merge/{uuid:other_id}", response=MergePreviewOut, exclude_none=True)
+def merge_preview(request, keep_id: UUID, other_id: UUID):
+    """Both records side by side, what differs, what the kept record takes, what blocks the merge."""
+    keep, other = _merge_pair(request, keep_id, other_id)
+    return merge.merge_preview(actor=request.actor, keep=keep, other=other)
+
+
+@router.post("/{uuid:keep_id}/merge", response={201: MergeOut})
+def merge_persons(request, keep_id: UUID, body: MergeIn):
+    """Fold the duplicate `other` into this record; both histories are kept and the merge can be undone."""
+    keep, other = _merge_pair(request, keep_id, body.other)
+    record = merge.merge_persons(
+        actor=request.actor,
+        keep=keep,
+        other=other,
+        keep_version=body.keep_version,
+        other_version=body.other_version,
+        reason=body.reason,
+    )
+    return 201, _merge_out(record)
+
+
+@merges_router.post("/{uuid:merge_id}/undo", response=MergeOut, exclude_none=True)
+def undo_merge(request, merge_id: UUID, body: MergeUndoIn):
+    """Undo a merge exactly; refused if what it moved has changed since."""
+    actor = request.actor
+    actor.require(Perm.PERSON_MERGE)
+    record = get_visible_or_404(PersonMerge.objects.select_related("keep", "other"), actor, merge_id)
+    merge.unmerge(actor=actor, merge=record, reason=body.reason)
+    record.refresh_from_db()
+    return _merge_out(record)

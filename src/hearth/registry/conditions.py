@@ -451,6 +451,8 @@ class _Compiler:
         q = self.node({k: v for k, v in spec.items() if k != "v"}, chain)
         if not _mentions_status(spec):
             q &= Q(status=PersonStatus.ACTIVE)
+        else:  # a merged duplicate is never a list member, whatever status the spec asks for
+            q &= ~Q(status=PersonStatus.MERGED)
         return q
 
     def node(self, node: dict, chain: list[str]) -> Q:

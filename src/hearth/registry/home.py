@@ -35,6 +35,7 @@ def persons_by_child_place(actor) -> list[Chart]:
     width = len(place.path) + SEGMENT
     counts = dict(
         Person.objects.visible_to(actor)
+        .exclude(status=PersonStatus.MERGED)
         .annotate(child=Substr("place_path", 1, width))
         .values("child")
         .annotate(n=Count("id"))

@@ -25,6 +25,8 @@ class PersonStatus(models.TextChoices):
     ACTIVE = "active", _("在册")
     DECEASED = "deceased", _("死亡")
     DEPARTED = "departed", _("迁出")
+    # A duplicate record folded into another (PersonMerge): kept with its history, out of every list.
+    MERGED = "merged", _("已合并")
 
 
 class PersonQuerySet(ScopedQuerySet):
@@ -102,6 +104,16 @@ class Person(PublicIdModel):
     father = models.ForeignKey(
         "self", verbose_name=_("父亲"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Set with status `merged`: the record this duplicate was folded into (registry/merge.py).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("合并到"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_records",
+        db_index=False,  # partial index in Meta: almost every row is empty
+    )
     # Optimistic locking: an edit made from a stale page is refused instead of silently overwriting.
     version = models.PositiveIntegerField(default=1)
 
@@ -124,6 +136,9 @@ class Person(PublicIdModel):
             models.Index(fields=["id_tail6"], name="person_id_tail6"),
             models.Index(fields=["id_tail4"], name="person_id_tail4"),
             models.Index(fields=["phone"], name="person_phone", condition=~Q(phone="")),
+            models.Index(
+                fields=["merged_into"], name="person_merged_into", condition=Q(merged_into__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sex__in=["M", "F"]), name="person_sex_valid"),
@@ -390,3 +405,72 @@ class TransferRequest(PublicIdModel):
     @property
     def audit_place_path(self) -> str:
         return self.person.place_path
+
+
+class MergeStatus(models.TextChoices):
+    MERGED = "merged", _("已合并")
+    UNDONE = "undone", _("已撤销")
+
+
+class PersonMergeQuerySet(ScopedQuerySet):
+    # Seen by those who see the kept record; undoing also needs the merged one (checked in merge.py).
+    scope_path_field = "keep__place_path"
+
+
+class PersonMerge(PublicIdModel):
+    """人员合并: a duplicate record (`other`) folded into the record kept (`keep`), reversibly.
+
+    `moved` lists exactly what the merge changed (fields filled on the kept record, the ID number, references
+    moved from the duplicate to the kept record), so `merge.unmerge` can put back exactly that.
+    """
+
+    keep = models.ForeignKey(
+        Person, verbose_name=_("保留记录"), on_delete=models.PROTECT, related_name="merges_kept"
+    )
+    other = models.ForeignKey(
+        Person, verbose_name=_("被合并记录"), on_delete=models.PROTECT, related_name="merges_folded"
+    )
+    reason = models.CharField(_("合并原因"), max_length=300)
+    merged_by = models.ForeignKey(
+        "accounts.Grant",
+        verbose_name=_("合并人"),
+        on_delete=models.PROTECT,
+        null=True,  # a system job
+        related_name="+",
+        db_index=False,
+    )
+    merged_at = models.DateTimeField(_("合并时间"), default=time.now)
+    moved = models.JSONField(_("变更内容"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=MergeStatus.choices, default=MergeStatus.MERGED
+    )
+    undone_by = models.ForeignKey(
+        "accounts.Grant",
+        verbose_name=_("撤销人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    undo_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
+
+    objects = PersonMergeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("人员合并")
+        verbose_name_plural = _("人员合并")
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(keep=models.F("other")), name="merge_two_records"),
+            # A record is folded into one other record at a time.
+            models.UniqueConstraint(fields=["other"], condition=Q(status="merged"), name="merge_other_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.other} → {self.keep}"
+
+    @property
+    def audit_place_path(self) -> str:
+        return self.keep.place_path

@@ -476,7 +476,7 @@ PERSON_COLUMNS = (
     "birth_date", "ethnicity", "id_type", "id_cipher", "id_key", "id_index", "id_tail6", "id_tail4",
     "id_unverified", "hukou_code", "dwelling_id", "place_path", "residence_type", "marital_status", "education",
     "occupation", "phone", "notes", "status", "status_since", "household_id", "relation_to_head", "spouse_id",
-    "mother_id", "father_id", "version",
+    "mother_id", "father_id", "version", "merged_into_id",
 )  # fmt: skip
 HOUSEHOLD_COLUMNS = ("id", "created_at", "updated_at", "public_id", "dwelling_id", "head_id", "number")
 EVENT_COLUMNS = (
@@ -1600,7 +1600,7 @@ def _person_row(p: _P, sealed: tuple, keys: tuple[str, str], codec: _Codec) -> t
         p.id, *codec.stamp, codec.uid(p.uid), p.surname + p.given, codec.empty_list, keys[0], keys[1], p.sex, p.born,
         p.ethnicity, _RESIDENT_ID, *sealed, p.unverified, p.hukou, p.home, p.path, p.residence, p.marital,
         p.education, p.occupation, p.phone, "", p.status, p.status_since, p.household, p.relation, spouse, mother,
-        father, 1,
+        father, 1, None,
     )  # fmt: skip
 
 

@@ -32,7 +32,7 @@ class PersonFilter:
     q: str = ""  # name (exact or partial), pinyin (full or initials), or phone
     id_number: str = ""  # full number or the last 4–6 characters; only ever received by POST
     dwelling: str = ""  # a dwelling's public id
-    include_inactive: bool = False  # deceased and departed persons too
+    include_inactive: bool = False  # deceased and departed persons too (merged duplicates never)
 
     def as_audit(self) -> dict:
         data = {"q": self.q} if self.q else {}
@@ -82,6 +82,8 @@ def person_search(*, actor, flt: PersonFilter, limit: int, offset: int) -> tuple
     qs = persons_visible(actor)
     if not flt.include_inactive:
         qs = qs.filter(status=PersonStatus.ACTIVE)
+    else:
+        qs = qs.exclude(status=PersonStatus.MERGED)
     # By pinyin, as people look names up in Chinese lists (names alone would sort by code point).
     order = ["pinyin", "name", "id"]
     if flt.q.strip():
@@ -209,6 +211,7 @@ def relatives(actor, person: Person) -> list[dict]:
     children = (
         Person.objects.for_system()
         .filter(Q(mother_id=person.pk) | Q(father_id=person.pk))
+        .exclude(status=PersonStatus.MERGED)  # a duplicate's pointers stay as they were; it is not a child
         .order_by("birth_date")
     )
     ids = [pk for _label, pk in links]
@@ -229,7 +232,7 @@ def relatives(actor, person: Person) -> list[dict]:
     return out
 
 
-_FIELD_LABELS = {"id_number": _lazy("证件号码")}
+_FIELD_LABELS = {"id_number": _lazy("证件号码"), "merged_from": _lazy("合并的重复记录")}
 
 
 def field_label(name: str) -> str:
@@ -242,13 +245,43 @@ def field_label(name: str) -> str:
         return name
 
 
-def timeline(person: Person) -> list[LifeEvent]:
+def folded_into(person: Person) -> dict[int, Person]:
+    """The duplicate records merged into this one, and into those in turn (registry/merge.py)."""
+    found: dict[int, Person] = {}
+    frontier = [person.pk]
+    while frontier:
+        rows = list(
+            Person.objects.for_system()
+            .filter(merged_into_id__in=frontier, status=PersonStatus.MERGED)
+            .exclude(pk__in=[person.pk, *found])
+        )
+        found |= {p.pk: p for p in rows}
+        frontier = [p.pk for p in rows]
+    return found
+
+
+def timeline(person: Person, actor=None) -> list[LifeEvent]:
+    """The person's events, newest first, with those of the duplicates merged into them: both histories are
+    kept, each event marked with the merged record it belongs to (openable if `actor` may see it)."""
+    folded = folded_into(person)
     events = list(
         LifeEvent.objects.for_system()
-        .filter(person=person)
+        .filter(person_id__in=[person.pk, *folded])
         .select_related("recorded_by__user", "corrects")
         .order_by("-occurred_on", "-id")
     )
+    visible = set()
+    if folded and actor is not None:
+        visible = set(Person.objects.visible_to(actor).filter(pk__in=folded).values_list("pk", flat=True))
     for event in events:
         event.change_labels = [field_label(f) for f in event.data.get("changes", {})]
+        source = folded.get(event.person_id)
+        event.merged_from = (
+            None
+            if source is None
+            else {
+                "name": source.name if source.pk in visible else mask_name(source.name),
+                "id": str(source.public_id) if source.pk in visible else None,
+            }
+        )
     return events

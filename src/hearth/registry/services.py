@@ -316,6 +316,14 @@ def _save_changes(person: Person, version: int | None, new: dict) -> None:
     person.version = version + 1
 
 
+def _refuse_merged(person: Person) -> None:
+    """A duplicate folded into another record (registry/merge.py) is history: it changes only by an undo."""
+    if person.status == PersonStatus.MERGED:
+        raise DomainError(
+            "person.merged", _("该记录已合并到其他记录，不能修改；如需修改，请先撤销合并。"), "status"
+        )
+
+
 def stale_error(person: Person) -> DomainError:
     """Who changed the record, and when: the second of two officers sees this instead of losing work."""
     last = (
@@ -394,6 +402,7 @@ def register_birth(
 ) -> Person:
     """A newborn: the child is registered with a birth event; the mother gets a childbirth event."""
     _require(actor, Perm.PERSON_CHANGE)
+    _refuse_merged(mother)
     if mother.sex != Sex.FEMALE:
         raise DomainError("birth.mother_sex", _("母亲的性别应为女。"), "mother")
     values = {"dwelling": mother.dwelling, "hukou_code": mother.hukou_code, **values}
@@ -451,6 +460,7 @@ def person_update(
 ) -> Person:
     """Change recorded details (a details_change event, or a correction of an entry error)."""
     _require(actor, Perm.PERSON_CHANGE)
+    _refuse_merged(person)
     current = {f: getattr(person, f) for f in DETAIL_FIELDS if f != "id_number"}
     merged = current | {"dwelling": person.dwelling, "marital_status": person.marital_status}
     merged |= {k: v for k, v in values.items() if k in DETAIL_FIELDS}
@@ -515,6 +525,7 @@ def record_event(
     residence_type?}, move_out {to_region?, to_address?}. Birth goes through register_birth.
     """
     _require(actor, Perm.PERSON_CHANGE)
+    _refuse_merged(person)
     details = details or {}
     new: dict = {}
     data: dict = {}
@@ -628,6 +639,7 @@ def correct_event(*, actor, event: LifeEvent, reason: str, version: int | None) 
     if not changes or set(changes) - REVERTIBLE or event.kind in {EventKind.REGISTERED, EventKind.BIRTH}:
         raise DomainError("event.not_revertible", _("该事件不能自动更正，请通过修改信息更正。"), "event")
     person = Person.objects.for_system().select_related("dwelling__place").get(pk=event.person_id)
+    _refuse_merged(person)
     restore = {}
     for field, (before, after) in changes.items():
         if _json(getattr(person, field)) != after:

@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from hearth.accounts.roles import Perm
@@ -10,11 +12,11 @@ from hearth.audit import exports
 from hearth.audit import services as audit
 from hearth.audit.models import ExportRequest
 from hearth.core.errors import DomainError, as_list
-from hearth.core.forms import add_domain_error
+from hearth.core.forms import StyledForm, add_domain_error
 from hearth.places.models import Dwelling
 from hearth.places.tree import subtree_q
 
-from . import identity, selectors, services, transfers
+from . import identity, merge, selectors, services, transfers
 from .forms import (
     BirthForm,
     CorrectEventForm,
@@ -25,7 +27,7 @@ from .forms import (
     RevealForm,
     TransferForm,
 )
-from .models import EventKind, LifeEvent, Person
+from .models import EventKind, LifeEvent, Person, PersonMerge, PersonStatus
 
 PAGE = 50
 
@@ -175,20 +177,34 @@ def person_detail(request, public_id):
             "person": person,
             "row": selectors.person_row(person, actor, detail=full),
             "full": full,
-            "can_edit": actor.can(Perm.PERSON_CHANGE),
+            # A merged record changes only by undoing the merge.
+            "can_edit": actor.can(Perm.PERSON_CHANGE) and person.status != PersonStatus.MERGED,
             "can_reveal": actor.can(Perm.PERSON_REVEAL_ID) and bool(person.id_cipher),
             "reveal_form": RevealForm(),
             "relatives": selectors.relatives(actor, person) if full else [],
-            "events": selectors.timeline(person) if full else [],
+            "events": selectors.timeline(person, actor) if full else [],
             "correct_form": CorrectEventForm(initial={"version": person.version}),
+            "merges": merge.merge_links(actor=actor, person=person) if full else None,
         },
     )
+
+
+def _refused_if_merged(request, person: Person):
+    """The detail page with the reason, for pages that would change a merged record."""
+    try:
+        merge.refuse_if_merged(person)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("registry:person_detail", public_id=person.public_id)
+    return None
 
 
 def person_edit(request, public_id):
     actor = request.actor
     actor.require(Perm.PERSON_CHANGE)
     person = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, public_id)
+    if refused := _refused_if_merged(request, person):
+        return refused
     masked = identity.masked(person)
     initial = {f: getattr(person, f) for f in services.DETAIL_FIELDS if f != "id_number"}
     initial |= {"version": person.version, "id_number": masked}
@@ -240,6 +256,8 @@ def event_create(request, public_id):
     actor = request.actor
     actor.require(Perm.PERSON_CHANGE)
     person = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, public_id)
+    if refused := _refused_if_merged(request, person):
+        return refused
     form = EventForm(
         request.POST or None,
         request.FILES or None,
@@ -283,6 +301,8 @@ def birth_create(request, public_id):
     actor.require(Perm.PERSON_CHANGE)
     actor.require(Perm.PERSON_CREATE)
     mother = get_visible_or_404(Person.objects.select_related("dwelling__place"), actor, public_id)
+    if refused := _refused_if_merged(request, mother):
+        return refused
     form = BirthForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -309,6 +329,8 @@ def event_correct(request, public_id):
     actor = request.actor
     actor.require(Perm.PERSON_CHANGE)
     event = get_visible_or_404(LifeEvent.objects.select_related("person"), actor, public_id)
+    if refused := _refused_if_merged(request, event.person):
+        return refused
     form = CorrectEventForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写更正原因。"))
@@ -445,3 +467,73 @@ def person_export_download(request, public_id):
     if req is None or req.requested_by_id != actor.grant.pk:
         raise Http404
     return export_file(actor, req)
+
+
+# --- merging duplicate records (registry/merge.py) ------------------------------------------------------
+
+
+class MergeForm(StyledForm):
+    reason = forms.CharField(label=_lazy("合并原因"), max_length=300)
+    # The versions the officer compared: a record changed since is refused as stale, not merged unseen.
+    keep_version = forms.IntegerField(widget=forms.HiddenInput)
+    other_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class UndoMergeForm(StyledForm):
+    reason = forms.CharField(label=_lazy("撤销原因"), max_length=300)
+
+
+def person_merge(request, public_id, other_id):
+    """Both records side by side (GET); POST folds `other_id` into `public_id`, the record kept."""
+    actor = request.actor
+    actor.require(Perm.PERSON_MERGE)
+    persons = Person.objects.select_related("dwelling__place", "household")
+    keep = get_visible_or_404(persons, actor, public_id)
+    other = get_visible_or_404(persons, actor, other_id)
+    form = MergeForm(
+        request.POST or None, initial={"keep_version": keep.version, "other_version": other.version}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            merge.merge_persons(
+                actor=actor,
+                keep=keep,
+                other=other,
+                keep_version=data["keep_version"],
+                other_version=data["other_version"],
+                reason=data["reason"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已将重复记录 %(other)s 合并到本记录；如有误，可在被合并记录的页面撤销。")
+                % {"other": other.name},
+            )
+            return redirect("registry:person_detail", public_id=keep.public_id)
+    preview = merge.merge_preview(actor=actor, keep=keep, other=other)
+    return render(
+        request,
+        "registry/person_merge.html",
+        {"keep": keep, "other": other, "preview": preview, "form": form},
+    )
+
+
+@require_POST
+def merge_undo(request, public_id):
+    actor = request.actor
+    actor.require(Perm.PERSON_MERGE)
+    record = get_visible_or_404(PersonMerge.objects.select_related("keep", "other"), actor, public_id)
+    form = UndoMergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写撤销原因。"))
+    else:
+        try:
+            merge.unmerge(actor=actor, merge=record, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("已撤销合并，两条记录恢复为合并前的状态。"))
+    return redirect("registry:person_detail", public_id=record.other.public_id)

@@ -9,12 +9,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hearth.accounts.actor import actor_for
-from hearth.accounts.models import Grant
 from hearth.accounts.roles import Perm
 from hearth.core.errors import DomainError, as_list
 from hearth.imports import services
-from hearth.places.models import Place
+from hearth.imports.cli import actor_over, place_named
 
 
 class Command(BaseCommand):
@@ -34,14 +32,8 @@ class Command(BaseCommand):
         path = Path(o["file"])
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
-        place = (
-            Place.objects.filter(code=o["place"]).first()
-            or Place.objects.filter(path=o["place"]).first()
-            or Place.objects.filter(name=o["place"], valid_to__isnull=True).first()
-        )
-        if place is None:
-            raise CommandError(f"no such place: {o['place']}")
-        actor = self._actor(o["user"], place)
+        place = place_named(o["place"])
+        actor = actor_over(o["user"], place, Perm.PERSON_IMPORT, "import into")
         try:
             job = services.import_upload(
                 actor=actor,
@@ -72,14 +64,6 @@ class Command(BaseCommand):
         self.stdout.write("seconds: " + json.dumps(job.stage_seconds))
         if job.status in ("failed", "cancelled"):
             raise CommandError(job.message or job.status)
-
-    def _actor(self, username: str, place: Place):
-        grants = Grant.objects.active().select_related("user", "place").filter(user__username=username)
-        for grant in grants:
-            actor = actor_for(grant, via="cli")
-            if actor.can(Perm.PERSON_IMPORT) and place.path.startswith(actor.scope_path or "\x00"):
-                return actor
-        raise CommandError(f"{username} holds no grant that may import into {place.name}")
 
     def _run(self, actor, job, *, commit: bool):
         # In this process, not through the worker: the task's own function, with the same state changes.
