@@ -80,13 +80,14 @@ def _labels() -> dict[str, str]:
 # ------------------------------------------------------------------------------------------- upload
 
 
-def _check_place(actor, place: Place | None) -> Place:
+def check_place(actor, place: Place | None, *, prefix: str = "import", missing: str = "") -> Place:
+    """The place an upload goes to: given, in the actor's scope, a sub-district or below."""
     if place is None:
-        raise DomainError("import.place_required", _("请选择导入到哪个社区。"), "place")
+        raise DomainError(f"{prefix}.place_required", missing or _("请选择导入到哪个社区。"), "place")
     if not place.path.startswith(actor.scope_path or "\x00"):
-        raise DomainError("import.place_scope", _("所选地区不在您的管辖范围内。"), "place")
+        raise DomainError(f"{prefix}.place_scope", _("所选地区不在您的管辖范围内。"), "place")
     if place.kind in {PlaceKind.CITY, PlaceKind.DISTRICT}:
-        raise DomainError("import.place_level", _("请选择街道、社区或其下级地区。"), "place")
+        raise DomainError(f"{prefix}.place_level", _("请选择街道、社区或其下级地区。"), "place")
     return place
 
 
@@ -123,7 +124,7 @@ def import_upload(
     elif len(source) > 60:
         errors.append(DomainError("import.source_length", _("数据来源不能超过60个字。"), "source"))
     try:
-        place = _check_place(actor, place)
+        place = check_place(actor, place)
     except DomainError as exc:
         errors.append(exc)
     table = None

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from hearth.accounts.roles import Perm
 from hearth.accounts.scoping import ScopedQuerySet
 from hearth.core.models import PublicIdModel, TimeStampedModel
+from hearth.imports.models import StagedSheet
 
 
 class PartnerKind(models.TextChoices):
@@ -38,7 +39,7 @@ class PartnerListQuerySet(ScopedQuerySet):
     view_permission = Perm.PERSON_LINK
 
 
-class PartnerList(PublicIdModel):
+class PartnerList(StagedSheet):
     """部门名单: one partner department's list, matched against the registry below one place."""
 
     place = models.ForeignKey(
@@ -49,22 +50,10 @@ class PartnerList(PublicIdModel):
     )
     kind = models.CharField(_("名单类型"), max_length=24, choices=PartnerKind.choices)
     source = models.CharField(_("提供部门"), max_length=60)
-    filename = models.CharField(_("文件名"), max_length=200)
-    file_sha256 = models.CharField(_("文件摘要"), max_length=64)
-    file_size = models.PositiveIntegerField(_("文件大小"))
-    token = models.CharField(max_length=64, blank=True)  # the staged upload, until it is read
-    header = models.JSONField(_("表头"), default=list)
-    mapping = models.JSONField(_("列对应"), default=dict)  # {field: column index}
     status = models.CharField(
         _("状态"), max_length=12, choices=ListStatus.choices, default=ListStatus.UPLOADED, db_index=True
     )
-    stage = models.CharField(_("阶段"), max_length=40, blank=True)
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
-    counts = models.JSONField(_("统计"), default=dict)
     candidate_pairs = models.JSONField(_("候选对数"), default=dict)  # per blocking rule
-    stage_seconds = models.JSONField(_("各阶段用时"), default=dict)
-    message = models.CharField(_("说明"), max_length=300, blank=True)
     linked_at = models.DateTimeField(_("比对时间"), null=True, blank=True)
 
     objects = PartnerListQuerySet.as_manager()
@@ -80,12 +69,6 @@ class PartnerList(PublicIdModel):
     @property
     def audit_place_path(self) -> str:
         return self.place.path
-
-    @property
-    def percent(self) -> int:
-        if not self.progress_total:
-            return 0
-        return min(100, round(100 * self.progress_done / self.progress_total))
 
     @property
     def running(self) -> bool:

@@ -28,7 +28,7 @@ from hearth.core.spreadsheet import discard_staged, load_staged, normalize_heade
 from hearth.core.tasks import enqueue_on_commit
 from hearth.imports import fields as F
 from hearth.imports import services as imports
-from hearth.places.models import Place, PlaceKind
+from hearth.places.models import Place
 from hearth.places.tree import subtree_q
 from hearth.registry import identity, names
 from hearth.registry import services as registry
@@ -89,13 +89,7 @@ def field_labels() -> dict[str, str]:
 
 
 def _check_place(actor, place: Place | None) -> Place:
-    if place is None:
-        raise DomainError("link.place_required", _("请选择比对范围（街道或社区）。"), "place")
-    if not place.path.startswith(actor.scope_path or "\x00"):
-        raise DomainError("link.place_scope", _("所选地区不在您的管辖范围内。"), "place")
-    if place.kind in {PlaceKind.CITY, PlaceKind.DISTRICT}:
-        raise DomainError("link.place_level", _("请选择街道、社区或其下级地区。"), "place")
-    return place
+    return imports.check_place(actor, place, prefix="link", missing=_("请选择比对范围（街道或社区）。"))
 
 
 def list_upload(

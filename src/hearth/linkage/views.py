@@ -226,6 +226,27 @@ def facts(request):
     return render(request, "linkage/facts.html", {"page": page})
 
 
+def _of_list(request, qs):
+    """A worklist for one list (`?list=<id>`, from that list's page) or for all the actor's lists."""
+    chosen = request.GET.get("list", "")
+    plist = None
+    if chosen:
+        plist = PartnerList.objects.visible_to(request.actor).filter(public_id=_uuid(chosen)).first()
+        if plist is None:
+            raise Http404
+        qs = qs.filter(partner_list=plist)
+    return qs, plist
+
+
+def _uuid(text: str):
+    import uuid
+
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise Http404 from None
+
+
 def missing(request):
     """漏档: people on a partner list who are not on file anywhere, for the community to visit and register."""
     actor = request.actor
@@ -236,9 +257,10 @@ def missing(request):
         .select_related("partner_list", "dwelling")
         .order_by("place_path", "partner_list", "row")
     )
+    qs, plist = _of_list(request, qs)
     page = _page(request, qs)
     audit.record(actor=actor, action="link.missing_view", row_count=len(page.object_list))
-    return render(request, "linkage/missing.html", {"page": page})
+    return render(request, "linkage/missing.html", {"page": page, "plist": plist})
 
 
 def disagreements(request):
@@ -252,9 +274,11 @@ def disagreements(request):
         .select_related("partner_list", "person")
         .order_by("place_path", "partner_list", "row")
     )
+    qs, plist = _of_list(request, qs)
     page = _page(request, qs)
     audit.record(actor=actor, action="link.disagreements_view", row_count=len(page.object_list))
-    return render(request, "linkage/disagreements.html", {"page": page, "labels": services.field_labels()})
+    context = {"page": page, "labels": services.field_labels(), "plist": plist}
+    return render(request, "linkage/disagreements.html", context)
 
 
 def duplicates(request):

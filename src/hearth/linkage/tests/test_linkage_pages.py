@@ -155,3 +155,13 @@ def test_duplicates_page_and_api(client, world, officer):
     assert client.get("/api/v1/linkage/duplicates").status_code == 200
     for pair in DuplicatePair.objects.for_system():
         assert client.post(f"/linkage/duplicates/{pair.public_id}/dismiss/").status_code == 302
+
+
+def test_worklists_filter_by_list(client, world, officer, django_capture_on_commit_callbacks):
+    world.login(client, Role.COMMUNITY_OFFICER)
+    _upload_page(client, world, _csv(world))
+    plist = _run(client, PartnerList.objects.get(), django_capture_on_commit_callbacks)
+    page = client.get(f"/linkage/missing/?list={plist.public_id}").content.decode()
+    assert "孙悟空" in page and "幸福派出所" in page
+    assert client.get("/linkage/missing/?list=not-a-uuid").status_code == 404
+    assert client.get(f"/linkage/disagreements/?list={world.places['A1'].public_id}").status_code == 404
