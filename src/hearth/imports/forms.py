@@ -1,6 +1,8 @@
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from hearth.core.errors import DomainError
 from hearth.core.forms import SpreadsheetUploadMixin, StyledForm
 from hearth.places.models import Place, PlaceKind
 
@@ -32,3 +34,18 @@ class UploadForm(SpreadsheetUploadMixin, StyledForm):
             .order_by("path")
         )
         self.fields["place"].to_field_name = "public_id"
+
+
+def posted_mapping(data, columns: int, labels: dict[str, str]) -> dict[str, int]:
+    """The mapping page's answer (`column_<i>` = field) as {field: column}; a field chosen twice is refused."""
+    mapping: dict[str, int] = {}
+    for index in range(columns):
+        fld = data.get(f"column_{index}", "")
+        if not fld:
+            continue
+        if fld in mapping:
+            raise DomainError(
+                "import.mapping_twice", gettext("“%(f)s”被指定给了多列。") % {"f": labels.get(fld, fld)}, fld
+            )
+        mapping[fld] = index
+    return mapping

@@ -15,7 +15,7 @@ from hearth.core.errors import DomainError
 from hearth.core.forms import add_domain_error
 
 from . import services
-from .forms import UploadForm
+from .forms import UploadForm, posted_mapping
 from .models import ImportJob, JobStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -97,17 +97,8 @@ def job_progress(request, public_id):
 @require_POST
 def job_mapping(request, public_id):
     job = _job(request, public_id)
-    mapping: dict[str, int | None] = {}
-    for index in range(len(job.header)):
-        fld = request.POST.get(f"column_{index}", "")
-        if fld:
-            if fld in mapping:
-                messages.error(
-                    request, _("“%(f)s”被指定给了多列。") % {"f": services.field_labels().get(fld, fld)}
-                )
-                return redirect("imports:job_detail", public_id=job.public_id)
-            mapping[fld] = index
     try:
+        mapping = posted_mapping(request.POST, len(job.header), services.field_labels())
         services.import_set_mapping(
             actor=request.actor, job=job, mapping=mapping, save_for_source=bool(request.POST.get("save"))
         )

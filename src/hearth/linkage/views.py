@@ -14,6 +14,7 @@ from hearth.audit import services as audit
 from hearth.core import time
 from hearth.core.errors import DomainError
 from hearth.core.forms import add_domain_error
+from hearth.imports.forms import posted_mapping
 from hearth.registry.models import Person
 from hearth.registry.selectors import person_row
 
@@ -102,12 +103,8 @@ def list_progress(request, public_id):
 @require_POST
 def list_mapping(request, public_id):
     plist = _list(request, public_id)
-    mapping = {}
-    for index in range(len(plist.header)):
-        fld = request.POST.get(f"column_{index}", "")
-        if fld:
-            mapping[fld] = index
     try:
+        mapping = posted_mapping(request.POST, len(plist.header), services.field_labels())
         services.list_set_mapping(actor=request.actor, plist=plist, mapping=mapping)
         services.list_start(actor=request.actor, plist=plist)
     except DomainError as exc:

@@ -165,3 +165,14 @@ def test_worklists_filter_by_list(client, world, officer, django_capture_on_comm
     assert "孙悟空" in page and "幸福派出所" in page
     assert client.get("/linkage/missing/?list=not-a-uuid").status_code == 404
     assert client.get(f"/linkage/disagreements/?list={world.places['A1'].public_id}").status_code == 404
+
+
+def test_mapping_page_refuses_a_field_chosen_twice(client, world, officer):
+    world.login(client, Role.COMMUNITY_OFFICER)
+    _upload_page(client, world, _csv(world))
+    plist = PartnerList.objects.get()
+    response = client.post(f"/linkage/{plist.public_id}/mapping/", {"column_0": "name", "column_1": "name"})
+    assert response.status_code == 302
+    assert "被指定给了多列" in client.get(response["Location"]).content.decode()
+    plist.refresh_from_db()
+    assert plist.status == ListStatus.UPLOADED
