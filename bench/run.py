@@ -45,6 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--only-link", action="store_true", help="after setup, run only the record-linkage figures (issue 6)"
     )
     parser.add_argument(
+        "--only-care", action="store_true", help="after setup, run only the care figures (issue 7)"
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace, url: str) -> int:
     from hearth.accounts.roles import Role
     from hearth.registry.models import Person
 
-    from . import data, imports, linkage, scenarios
+    from . import care, data, imports, linkage, scenarios
     from .figures import Figure, Stopwatch, rate, render
 
     with connection.cursor() as cur:
@@ -231,15 +234,19 @@ def run(args: argparse.Namespace, url: str) -> int:
     log("scopes: " + ", ".join(f"{s.label} {s.persons:,}" for s in subs))
 
     plans = {}
-    if not (args.only_import or args.only_link):
+    only = args.only_import or args.only_link or args.only_care
+    if not only:
         plans = _reads(figures, subs, world, args, scale, db)
-    if not args.only_link:
+    if not only or args.only_care:
+        log("care worklists")
+        figures += care.care_figures(subs, repeat=args.repeat, db=db, log=log)
+    if not only or args.only_import:
         log("import")
         import_rows = max(1000, round(100_000 * scale))
         figures += imports.import_figures(
             subs[1], rows=import_rows, sample=min(10_000, import_rows), db=db, log=log
         )
-    if not args.only_import:
+    if not only or args.only_link:
         log("record linkage")
         # The whole city: a list as large as the registry (1,000,000 × 1,000,000 at full scale).
         city = scenarios.make_subject("city officer", Role.SUBDISTRICT_OFFICER, world.city)

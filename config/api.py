@@ -111,6 +111,9 @@ def on_unauthenticated(request, exc):
 
 from hearth.accounts.api import router as accounts_router  # noqa: E402
 from hearth.audit.api import router as audit_router  # noqa: E402
+from hearth.care.api import router as care_router  # noqa: E402
+from hearth.care.api_checkdays import router as checkdays_router  # noqa: E402
+from hearth.documents.api import router as documents_router  # noqa: E402
 from hearth.imports.api import router as imports_router  # noqa: E402
 from hearth.linkage.api import router as linkage_router  # noqa: E402
 from hearth.migrants.api import router as migrants_router  # noqa: E402
@@ -134,3 +137,6 @@ api.add_router("/", migrants_router)
 api.add_router("/", imports_router)
 api.add_router("/", linkage_router)
 api.add_router("/audit", audit_router)
+api.add_router("/care", care_router)
+api.add_router("/care/checkdays", checkdays_router)
+api.add_router("/documents", documents_router)

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "hearth.audit",
     "hearth.registry",
     "hearth.migrants",
+    "hearth.documents",
+    "hearth.care",
     "hearth.imports",
     "hearth.linkage",
 ]

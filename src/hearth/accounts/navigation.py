@@ -21,6 +21,7 @@ class MenuItem:
 
 LISTS = _("名单与申请")
 MIGRANTS = _("流动人口")
+CARE = _("入户服务")
 ADMIN = _("管理")
 
 
@@ -60,6 +61,8 @@ MENU = [
         place_grant_only=True,
         group=MIGRANTS,
     ),
+    MenuItem(_("服务工作清单"), "care:index", Perm.CARE_VIEW, group=CARE),
+    MenuItem(_("服务项目"), "care:catalogue", (Perm.CARE_VIEW, Perm.CARE_MANAGE), group=CARE),
     MenuItem(_("人员导入"), "imports:job_list", Perm.PERSON_IMPORT, place_grant_only=True, group=LISTS),
     MenuItem(_("部门名单比对"), "linkage:list_index", Perm.PERSON_LINK, place_grant_only=True, group=LISTS),
     MenuItem(_("漏档人员"), "linkage:missing", Perm.PERSON_LINK, place_grant_only=True, group=LISTS),

@@ -46,11 +46,16 @@ class Perm(models.TextChoices):
     AUDIT_VIEW = "audit.view", _("查阅审计日志")
     AUDIT_EXPORT = "audit.export", _("导出审计日志")
     REQUIRE_2FA = "auth.require_2fa", _("必须使用双因素认证")
+    CARE_VIEW = "care.view", _("查看服务工作清单")
+    CARE_RECORD = "care.record", _("记录入户服务")
+    CARE_MANAGE = "care.manage", _("维护服务项目")
+    CARE_CLINICAL = "care.clinical", _("查看临床服务结果")
 
 
 _PERSONAL = {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL, Perm.PLACE_VIEW}
 _EDIT = {Perm.PERSON_CREATE, Perm.PERSON_CHANGE}
 _DECIDE = {Perm.CHANGE_REPORT_CREATE, Perm.CHANGE_REPORT_DECIDE}
+_CARE = {Perm.CARE_VIEW, Perm.CARE_RECORD}
 
 # The permission table shipped; the security administrator may change it afterwards (it is data).
 DEFAULT_PERMISSIONS: dict[str, set[str]] = {
@@ -62,6 +67,8 @@ DEFAULT_PERMISSIONS: dict[str, set[str]] = {
         Perm.PLACE_MANAGE,
         Perm.REQUIRE_2FA,
         Perm.LIST_MANAGE,
+        Perm.CARE_VIEW,
+        Perm.CARE_MANAGE,
     },
     Role.SUBDISTRICT_OFFICER: _PERSONAL
     | _EDIT
@@ -74,19 +81,23 @@ DEFAULT_PERMISSIONS: dict[str, set[str]] = {
         Perm.PERSON_IMPORT,
         Perm.PERSON_LINK,
         Perm.PERSON_MERGE,
-    },
+    }
+    | _CARE,
     Role.COMMUNITY_OFFICER: _PERSONAL
     | _EDIT
     | _DECIDE
-    | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT, Perm.PERSON_LINK, Perm.PERSON_MERGE},
-    Role.ASSISTANT: _PERSONAL | _EDIT | _DECIDE,
-    Role.BUILDING_VOLUNTEER: {Perm.PERSON_VIEW, Perm.PLACE_VIEW, Perm.CHANGE_REPORT_CREATE},
+    | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT, Perm.PERSON_LINK, Perm.PERSON_MERGE}
+    | _CARE,
+    Role.ASSISTANT: _PERSONAL | _EDIT | _DECIDE | _CARE,
+    # A volunteer sees and records only the services that name their role (the household visit).
+    Role.BUILDING_VOLUNTEER: {Perm.PERSON_VIEW, Perm.PLACE_VIEW, Perm.CHANGE_REPORT_CREATE} | _CARE,
     Role.DATA_CLERK: _PERSONAL
     | _EDIT
-    | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT, Perm.PERSON_LINK},
+    | {Perm.PERSON_EXPORT, Perm.PLACE_MANAGE, Perm.PERSON_IMPORT, Perm.PERSON_LINK, Perm.CARE_VIEW},
     # Clinic staff reach persons only through their facility; they do not browse the place tree.
-    Role.CLINIC_STAFF: {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL, Perm.REQUIRE_2FA},
-    Role.ASSOCIATION_OFFICER: _PERSONAL,
+    Role.CLINIC_STAFF: {Perm.PERSON_VIEW, Perm.PERSON_VIEW_FULL, Perm.REQUIRE_2FA, Perm.CARE_CLINICAL}
+    | _CARE,
+    Role.ASSOCIATION_OFFICER: _PERSONAL | _CARE,
     Role.SYSTEM_ADMIN: {Perm.ACCOUNT_MANAGE, Perm.SETTINGS_MANAGE, Perm.PLACE_VIEW},
     Role.SECURITY_ADMIN: {Perm.GRANT_MANAGE, Perm.REQUIRE_2FA, Perm.PLACE_VIEW},
     Role.AUDITOR: {Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.REQUIRE_2FA},

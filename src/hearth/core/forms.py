@@ -5,6 +5,16 @@ from django import forms
 from .errors import DomainError, as_list
 
 
+class DateInput(forms.DateInput):
+    """<input type="date">, whose value must be ISO (2026-11-23) whatever the language: with zh-hans's first
+    input format (2026/11/23) the browser shows an empty field."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
     for err in as_list(error):
         field = err.field if err.field in form.fields else None

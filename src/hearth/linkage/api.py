@@ -20,7 +20,9 @@ from hearth.audit import services as audit
 from hearth.core.api import Paging
 from hearth.core.errors import DomainError
 from hearth.places.models import Place
+from hearth.registry.api import PersonIn
 from hearth.registry.models import Person
+from hearth.registry.selectors import dwelling_in_scope
 
 from . import services
 from .models import (
@@ -270,6 +272,22 @@ def link_decide(request, list_id: UUID, row: int, body: DecisionIn):
     person = Person.objects.visible_to(request.actor).filter(public_id=body.person_id).first()
     rec = services.decide(actor=request.actor, record=rec, person=person, decision=body.decision)
     return _record_out(rec, request.actor, candidates=True)
+
+
+@router.post("/linkage/lists/{list_id}/records/{row}/register", response=RecordOut)
+def link_register(request, list_id: UUID, row: int, body: PersonIn):
+    """补登: register the person of a 漏档 row (status unmatched). The body is the person-create body; when the
+    row had an ID number, `id_number` must be that number (typed from the ID card). The row becomes
+    `registered`, with the new person's id."""
+    actor = request.actor
+    actor.require(Perm.PERSON_LINK)
+    actor.require(Perm.PERSON_CREATE)
+    rec = services.missing_row(actor, list_id, row)
+    if rec is None:
+        raise Http404
+    dwelling = dwelling_in_scope(actor, body.dwelling_id)
+    services.register_missing(actor=actor, record=rec, values=body.dict() | {"dwelling": dwelling})
+    return _record_out(rec, actor)
 
 
 @router.post("/linkage/lists/{list_id}/apply-contacts", response=dict[str, int])

@@ -854,6 +854,67 @@ def decide(*, actor, record: PartnerRecord, person: Person | None, decision: str
     return record
 
 
+def missing_row(actor, list_id, row: int) -> PartnerRecord | None:
+    """A row of a list for 补登, scoped by the row's own place as the 漏档 worklist is (a community sees its rows
+    of a sub-district's list); None when out of scope or unknown."""
+    return (
+        PartnerRecord.objects.visible_to(actor)
+        .filter(partner_list__public_id=list_id, row=row)
+        .select_related("partner_list", "dwelling")
+        .first()
+    )
+
+
+def register_missing(*, actor, record: PartnerRecord, values: dict) -> Person:
+    """补登: register the person of a 漏档 row, from what the officer checked at the door.
+
+    The list kept no plaintext ID number, so the officer types it from the ID card; when the row had one,
+    the typed number must give the row's blind index. The registration, the row's new status and the audit
+    row commit together, and the row is locked first, so two officers on one row register one person.
+    """
+    _require(actor, Perm.PERSON_CREATE)
+    with transaction.atomic():
+        locked = (
+            PartnerRecord.objects.for_system()
+            .select_for_update(of=("self",))
+            .select_related("partner_list")
+            .get(pk=record.pk)
+        )
+        if locked.status != RecordStatus.UNMATCHED:
+            raise DomainError("link.not_missing", _("该名单记录已处理（已补登或已匹配），请刷新页面。"))
+        if locked.id_index:
+            _check_typed_number(locked.id_index, values)
+        plist = locked.partner_list
+        person = registry.person_register(
+            actor=actor, values=values, source=EventSource.PARTNER_LIST, reporter=plist.source[:100]
+        )
+        locked.status, locked.person = RecordStatus.REGISTERED, person
+        locked.decided_by, locked.decided_at = actor.grant, time.now()
+        locked.save(update_fields=["status", "person", "decided_by", "decided_at"])
+        audit.record(actor=actor, action="link.register", target=plist, data={"row": locked.row})
+    record.status, record.person = locked.status, person
+    record.decided_by, record.decided_at = locked.decided_by, locked.decided_at
+    return person
+
+
+def _check_typed_number(id_index: str, values: dict) -> None:
+    """The typed number against the row's blind index (normalised as the registry does)."""
+    raw = (values.get("id_number") or "").strip()
+    if not raw:
+        raise DomainError(
+            "link.id_required", _("证件号码：名单上有此人的身份证号码，请按身份证填写。"), "id_number"
+        )
+    id_type = values.get("id_type") or DocumentType.RESIDENT_ID
+    try:
+        number = identity.normalise_document(id_type, raw)
+    except DomainError:
+        return  # not a valid number: the registry says why, on its field
+    if identity.index_of(id_type, number) != id_index:
+        raise DomainError(
+            "link.id_mismatch", _("证件号码：与名单上的号码不一致，请核对身份证。"), "id_number"
+        )
+
+
 def confirm_facts(*, actor, proposals: list[FactProposal]) -> int:
     """Record the proposed life facts as events (source: partner list), all or none."""
     _require(actor, Perm.PERSON_CHANGE)

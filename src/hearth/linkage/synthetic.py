@@ -21,7 +21,6 @@ two thirds of the matches are clean and a row rarely carries more than two error
 """
 
 import functools
-import gc
 import itertools
 import random
 import re
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from hearth.core import citizen_id
+from hearth.core.memory import collector_paused
 
 AS_OF = date(2026, 3, 1)  # the list's date: ages (spouses, sons, moved women) are counted at it
 
@@ -185,13 +185,8 @@ def partner_list(
     generator = _Generator(persons, seed=seed, as_of=as_of)
     # The rows hold no reference cycles, and the collector's passes over a million new objects would cost
     # about a third of the time.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return generator.rows(matches, distractors, size - matches - distractors)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def truth_pairs(rows: Iterable[PartnerRow]) -> set[tuple[int, int]]:

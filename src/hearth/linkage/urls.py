@@ -17,4 +17,5 @@ urlpatterns = [
     path("linkage/<uuid:public_id>/apply/", views.list_apply, name="list_apply"),
     path("linkage/<uuid:public_id>/records/", views.list_records, name="list_records"),
     path("linkage/<uuid:public_id>/rows/<int:row>/", views.record_review, name="record_review"),
+    path("linkage/<uuid:public_id>/rows/<int:row>/register/", views.record_register, name="record_register"),
 ]

@@ -15,8 +15,9 @@ from hearth.core import time
 from hearth.core.errors import DomainError
 from hearth.core.forms import add_domain_error
 from hearth.imports.forms import posted_mapping
+from hearth.registry.forms import PersonForm
 from hearth.registry.models import Person
-from hearth.registry.selectors import person_row
+from hearth.registry.selectors import dwellings_in_scope, person_row
 
 from . import services
 from .forms import FindDuplicatesForm, PartnerListForm
@@ -189,6 +190,41 @@ def record_review(request, public_id, row):
     return render(request, "linkage/review.html", context)
 
 
+def record_register(request, public_id, row):
+    """补登: register the person of a 漏档 row, the form filled in from the row; the ID number is typed."""
+    actor = request.actor
+    actor.require(Perm.PERSON_LINK)
+    actor.require(Perm.PERSON_CREATE)
+    rec = services.missing_row(actor, public_id, row)
+    if rec is None:
+        raise Http404
+    if rec.status != RecordStatus.UNMATCHED:
+        messages.error(request, _("该名单记录已处理（已补登或已匹配），请刷新页面。"))
+        return redirect("linkage:missing")
+    initial = {
+        "name": rec.name,
+        "sex": rec.sex,
+        "birth_date": rec.birth_date,
+        "phone": rec.phone,
+        "dwelling": rec.dwelling.public_id if rec.dwelling_id else None,
+    }
+    form = PersonForm(request.POST or None, dwellings=dwellings_in_scope(actor), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.register_missing(actor=actor, record=rec, values=dict(form.cleaned_data))
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已补登 %(name)s。") % {"name": person.name})
+            return redirect("registry:person_detail", public_id=person.public_id)
+    if request.method != "POST":
+        audit.record(actor=actor, action="link.register_view", target=rec.partner_list, data={"row": rec.row})
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "linkage/register.html", {"form": form, "rec": rec, "plist": rec.partner_list}, status=status
+    )
+
+
 def _url_records(public_id) -> str:
     from django.urls import reverse
 
@@ -257,7 +293,8 @@ def missing(request):
     qs, plist = _of_list(request, qs)
     page = _page(request, qs)
     audit.record(actor=actor, action="link.missing_view", row_count=len(page.object_list))
-    return render(request, "linkage/missing.html", {"page": page, "plist": plist})
+    context = {"page": page, "plist": plist, "can_register": actor.can(Perm.PERSON_CREATE)}
+    return render(request, "linkage/missing.html", context)
 
 
 def disagreements(request):

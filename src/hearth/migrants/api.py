@@ -16,7 +16,7 @@ from hearth.core.api import Paging
 from hearth.core.errors import DomainError
 from hearth.registry.codes import region_label
 from hearth.registry.models import Person
-from hearth.registry.selectors import person_row
+from hearth.registry.selectors import dwellings_in_scope, person_row
 
 from . import selectors, services
 from .models import InflowRecord, Landlord, OutflowRecord, Tenancy
@@ -122,7 +122,7 @@ def put_outflow(request, person_id: UUID, body: OutflowPut):
 
 
 def _dwelling(actor, public_id: UUID, field: str):
-    found = selectors.dwellings_in_scope(actor).select_related("place").filter(public_id=public_id).first()
+    found = dwellings_in_scope(actor).select_related("place").filter(public_id=public_id).first()
     if found is None:
         raise DomainError("dwelling.out_of_scope", _("所选房屋不存在或不在您的管辖范围内。"), field)
     return found
@@ -195,7 +195,7 @@ def _landlord_values(actor, body: LandlordIn) -> dict:
             "landlord.place_out_of_scope", _("所选登记社区不存在或不在您的管辖范围内。"), "place_id"
         )
     ids = set(body.dwelling_ids)
-    dwellings = list(selectors.dwellings_in_scope(actor).filter(public_id__in=ids))
+    dwellings = list(dwellings_in_scope(actor).filter(public_id__in=ids))
     if len(dwellings) != len(ids):
         raise DomainError(
             "landlord.dwelling_out_of_scope", _("所选房屋不存在或不在您的管辖范围内。"), "dwelling_ids"

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hearth.core.forms import StyledForm
+from hearth.core.forms import DateInput, StyledForm
 from hearth.places.forms import DwellingPicker
 from hearth.registry.codes import DocumentType
 from hearth.registry.forms import PersonForm
@@ -9,7 +9,6 @@ from hearth.registry.forms import PersonForm
 from .models import Housing, InflowReason
 
 _BLANK = [("", "—")]
-_DATE = {"type": "date"}
 
 
 class InflowFields(StyledForm):
@@ -20,7 +19,7 @@ class InflowFields(StyledForm):
         help_text=_("流出地6位行政区划代码（GB/T 2260），如 411721（河南省西平县）"),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
-    since = forms.DateField(label=_("流入日期"), required=False, widget=forms.DateInput(attrs=_DATE))
+    since = forms.DateField(label=_("流入日期"), required=False, widget=DateInput())
     reason = forms.ChoiceField(label=_("流入原因"), choices=_BLANK + InflowReason.choices, required=False)
     employer = forms.CharField(label=_("工作单位或经营场所"), max_length=100, required=False)
     housing = forms.ChoiceField(label=_("居住方式"), choices=_BLANK + Housing.choices, required=False)
@@ -29,7 +28,7 @@ class InflowFields(StyledForm):
         label=_("租房协议日期"),
         required=False,
         help_text=_("已签订租房协议时必填"),
-        widget=forms.DateInput(attrs=_DATE),
+        widget=DateInput(),
     )
     certificate_held = forms.BooleanField(
         label=_("持有婚育证明（历史字段）"),
@@ -37,7 +36,7 @@ class InflowFields(StyledForm):
         help_text=_("仅记录既有证明的情况，供历史统计口径使用；本系统不开具、不要求任何证明。"),
     )
     certificate_checked_on = forms.DateField(
-        label=_("婚育证明查验日期（历史字段）"), required=False, widget=forms.DateInput(attrs=_DATE)
+        label=_("婚育证明查验日期（历史字段）"), required=False, widget=DateInput()
     )
 
 
@@ -65,7 +64,7 @@ class OutflowForm(StyledForm):
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     to_address = forms.CharField(label=_("流往地址"), max_length=150, required=False)
-    since = forms.DateField(label=_("流出日期"), required=False, widget=forms.DateInput(attrs=_DATE))
+    since = forms.DateField(label=_("流出日期"), required=False, widget=DateInput())
     contact = forms.CharField(label=_("联系方式"), max_length=50, required=False)
     informed = forms.CharField(label=_("流入地告知对象"), max_length=100, required=False)
     set_residence = forms.BooleanField(
@@ -128,7 +127,7 @@ class LandlordForm(StyledForm):
         label=_("登记协议日期"),
         required=False,
         help_text=_("已签订协议时必填"),
-        widget=forms.DateInput(attrs=_DATE),
+        widget=DateInput(),
     )
     dwellings = forms.ModelMultipleChoiceField(
         label=_("名下房屋"),
@@ -169,7 +168,7 @@ class TenancyForm(StyledForm):
     dwelling = forms.ModelChoiceField(
         label=_("出租房屋"), queryset=None, empty_label="—", widget=DwellingPicker
     )
-    started_on = forms.DateField(label=_("起租日期"), widget=forms.DateInput(attrs=_DATE))
+    started_on = forms.DateField(label=_("起租日期"), widget=DateInput())
     declared_tenants = forms.IntegerField(
         label=_("申报租住人数"), min_value=0, max_value=50, initial=1, widget=forms.NumberInput()
     )
@@ -181,7 +180,7 @@ class TenancyForm(StyledForm):
 
 
 class TenancyEndForm(StyledForm):
-    ended_on = forms.DateField(label=_("退租日期"), widget=forms.DateInput(attrs=_DATE))
+    ended_on = forms.DateField(label=_("退租日期"), widget=DateInput())
 
 
 class TenantsForm(StyledForm):
@@ -207,4 +206,4 @@ class MoveInForm(StyledForm):
     id_number = forms.CharField(
         label=_("证件号码"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
-    occurred_on = forms.DateField(label=_("迁入日期"), widget=forms.DateInput(attrs=_DATE))
+    occurred_on = forms.DateField(label=_("迁入日期"), widget=DateInput())

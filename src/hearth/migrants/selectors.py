@@ -16,7 +16,7 @@ from hearth.accounts.scoping import get_visible_or_404
 from hearth.audit import services as audit
 from hearth.core.phone import mask_phone
 from hearth.places.models import Dwelling, Place
-from hearth.places.tree import ancestor_paths, subtree_q
+from hearth.places.tree import ancestor_paths
 from hearth.registry import identity
 from hearth.registry.models import Person, PersonStatus
 from hearth.registry.selectors import mask_name, person_row
@@ -96,14 +96,6 @@ def person_link(actor, person: Person | None) -> dict | None:
 
 
 # --- choices for forms ---------------------------------------------------------------------------------
-
-
-def dwellings_in_scope(actor) -> QuerySet[Dwelling]:
-    if actor.scope_path is None:
-        return Dwelling.objects.none()
-    return Dwelling.objects.filter(
-        subtree_q("place__path", actor.scope_path), place__valid_to__isnull=True
-    ).order_by("full_address")
 
 
 def landlord_places(actor) -> QuerySet[Place]:

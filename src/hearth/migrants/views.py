@@ -9,7 +9,7 @@ from hearth.accounts.scoping import get_visible_or_404
 from hearth.core.errors import DomainError
 from hearth.core.forms import add_domain_error
 from hearth.registry.models import Person, ResidenceType
-from hearth.registry.selectors import person_row
+from hearth.registry.selectors import dwellings_in_scope, person_row
 
 from . import selectors, services
 from .forms import (
@@ -113,7 +113,7 @@ def inflow_register(request):
         tenancy = selectors.tenancy_open(actor=actor, public_id=tenancy_id)
     form = InflowRegisterForm(
         request.POST or None,
-        dwellings=selectors.dwellings_in_scope(actor),
+        dwellings=dwellings_in_scope(actor),
         fixed_dwelling=tenancy is not None,
         initial={"dwelling": request.GET.get("dwelling")},
     )
@@ -190,7 +190,7 @@ def _landlord_form(request, actor, landlord: Landlord | None) -> LandlordForm:
         initial=initial,
         places=places,
         place_labels=selectors.place_labels(list(places)),
-        dwellings=selectors.dwellings_in_scope(actor),
+        dwellings=dwellings_in_scope(actor),
         editing=landlord is not None,
     )
 
@@ -261,7 +261,7 @@ def tenancy_create(request, public_id):
     landlord = selectors.landlord_for_change(actor=actor, public_id=public_id)
     form = TenancyForm(
         request.POST or None,
-        dwellings=selectors.dwellings_in_scope(actor),
+        dwellings=dwellings_in_scope(actor),
         initial={"dwelling": request.GET.get("dwelling")},
     )
     if request.method == "POST" and form.is_valid():

@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from hearth.core.forms import StyledForm
+from hearth.core.forms import DateInput, StyledForm
 
 from .models import FacilityKind, PlaceKind
 
@@ -20,12 +20,12 @@ class DwellingForm(StyledForm):
 class RenameForm(StyledForm):
     name = forms.CharField(label=_("新名称"), max_length=100)
     code = forms.CharField(label=_("代码"), max_length=20, required=False)
-    on = forms.DateField(label=_("更名日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=_("更名日期"), widget=DateInput())
 
 
 class MergeForm(StyledForm):
     into = forms.UUIDField(label=_("合并至"), widget=forms.Select)
-    on = forms.DateField(label=_("合并日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=_("合并日期"), widget=DateInput())
 
     def __init__(self, *args, siblings=(), **kwargs):
         super().__init__(*args, **kwargs)

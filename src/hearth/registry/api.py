@@ -10,8 +10,6 @@ from hearth.accounts.roles import Perm
 from hearth.accounts.scoping import get_visible_or_404
 from hearth.core.api import Paging
 from hearth.core.errors import DomainError
-from hearth.places.models import Dwelling
-from hearth.places.tree import subtree_q
 
 from . import merge, selectors, services
 from .codes import DocumentType, Education, Ethnicity, MaritalStatus
@@ -106,19 +104,6 @@ class RevealOut(Schema):
     id_number: str
 
 
-def _dwelling(actor, public_id: UUID | None):
-    if public_id is None:
-        return None
-    found = Dwelling.objects.filter(
-        subtree_q("place__path", actor.scope_path or "x"), public_id=public_id
-    ).first()
-    if found is None:
-        raise DomainError(
-            "person.dwelling_out_of_scope", _("所选房屋不存在或不在您的管辖范围内。"), "dwelling_id"
-        )
-    return found
-
-
 def _page(request, flt, paging):
     actor = request.actor
     actor.require(Perm.PERSON_VIEW)
@@ -145,7 +130,7 @@ def search_persons(request, body: IdSearch, paging: Query[Paging]):
 def create_person(request, body: PersonIn):
     actor = request.actor
     actor.require(Perm.PERSON_CREATE)
-    values = body.dict() | {"dwelling": _dwelling(actor, body.dwelling_id)}
+    values = body.dict() | {"dwelling": selectors.dwelling_in_scope(actor, body.dwelling_id)}
     person = services.person_register(actor=actor, values=values)
     return 201, selectors.person_row(person, actor, detail=True)
 
@@ -281,7 +266,7 @@ def create_event(request, body: EventIn):
         if spouse is None:
             raise DomainError("event.spouse_unknown", _("配偶编号不存在。"), "spouse_id")
     details = {
-        "dwelling": _dwelling(actor, body.dwelling_id),
+        "dwelling": selectors.dwelling_in_scope(actor, body.dwelling_id),
         "spouse": spouse,
         "hukou_code": body.hukou_code,
         "residence_type": body.residence_type,

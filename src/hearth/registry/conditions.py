@@ -8,7 +8,7 @@ Every node is an object with exactly one predicate key (the top level also carri
 "v"). Predicates: all / any (lists of nodes), not (a node), sex, age (completed years on the `as_of` date:
 min and max inclusive, under strictly less), residence, marital, status (lists of codes), place (a place's
 public id: its subtree), event (the person has such a life event in a period), list (membership of another
-list, by code) and id_unverified.
+list, by code), id_unverified and household_head (户主, for services delivered to a household).
 
 `validate()` refuses anything it does not know, naming where in the spec the problem is; `compile_q()`
 turns a spec into a `Q` over `Person`, so it runs in the database as ranges on indexed columns (age
@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from hearth.core.errors import DomainError, DomainErrors
 
-from .codes import MaritalStatus
+from .codes import MaritalStatus, RelationToHead
 from .models import EventKind, LifeEvent, PersonStatus, ResidenceType, Sex
 
 LANGUAGE_VERSION = 1
@@ -52,6 +52,7 @@ PREDICATES = (
     "event",
     "list",
     "id_unverified",
+    "household_head",
 )
 AGE_KEYS = ("min", "max", "under")
 EVENT_KEYS = ("kind", "within_days", "from", "to")
@@ -264,6 +265,8 @@ class _Checker:
     def p_id_unverified(self, value, path, depth):
         if not isinstance(value, bool):
             self.fail("condition.value", path, _("应为 true 或 false。"))
+
+    p_household_head = p_id_unverified
 
     def p_place(self, value, path, depth):
         ok = isinstance(value, str)
@@ -498,6 +501,10 @@ class _Compiler:
     def c_id_unverified(self, value, chain):
         return Q(id_unverified=value)
 
+    def c_household_head(self, value, chain):
+        head = Q(household__isnull=False, relation_to_head=RelationToHead.HEAD)
+        return head if value else ~head
+
     def c_place(self, value, chain):
         from hearth.places.tree import subtree_q
 
@@ -610,6 +617,9 @@ class _Describer:
 
     def d_id_unverified(self, value):
         return _("证件号码待核实") if value else _("证件号码已核实")
+
+    def d_household_head(self, value):
+        return _("是户主") if value else _("不是户主")
 
     def d_place(self, value):
         place = self.resolver.place(value)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hearth.core.forms import StyledForm
+from hearth.core.forms import DateInput, StyledForm
 from hearth.places.forms import DwellingPicker
 
 from .codes import DocumentType, Education, Ethnicity, MaritalStatus
@@ -13,7 +13,7 @@ _BLANK = [("", "—")]
 class PersonForm(StyledForm):
     name = forms.CharField(label=_("姓名"), max_length=50)
     sex = forms.ChoiceField(label=_("性别"), choices=Sex.choices, widget=forms.RadioSelect)
-    birth_date = forms.DateField(label=_("出生日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(label=_("出生日期"), widget=DateInput())
     ethnicity = forms.ChoiceField(
         label=_("民族"), choices=Ethnicity.choices, initial=Ethnicity.HAN, required=False
     )
@@ -95,7 +95,7 @@ EVENT_FORM_KINDS = [
 
 class EventForm(StyledForm):
     kind = forms.ChoiceField(label=_("事件"), choices=[(k.value, k.label) for k in EVENT_FORM_KINDS])
-    occurred_on = forms.DateField(label=_("发生日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = forms.DateField(label=_("发生日期"), widget=DateInput())
     source = forms.ChoiceField(label=_("信息来源"), choices=EventSource.choices, initial=EventSource.COUNTER)
     reporter = forms.CharField(label=_("报告人"), max_length=100, required=False)
     dwelling = forms.ModelChoiceField(
@@ -129,7 +129,7 @@ class EventForm(StyledForm):
 class BirthForm(StyledForm):
     name = forms.CharField(label=_("新生儿姓名"), max_length=50)
     sex = forms.ChoiceField(label=_("性别"), choices=Sex.choices, widget=forms.RadioSelect)
-    birth_date = forms.DateField(label=_("出生日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(label=_("出生日期"), widget=DateInput())
     id_number = forms.CharField(label=_("公民身份号码（已申领的可填）"), max_length=40, required=False)
     source = forms.ChoiceField(label=_("信息来源"), choices=EventSource.choices, initial=EventSource.COUNTER)
     reporter = forms.CharField(label=_("报告人"), max_length=100, required=False)

@@ -84,6 +84,7 @@ FOLLOW: dict[tuple[str, str], Q | None] = {
     ("migrants.tenancy", "tenants"): None,
     ("linkage.partnerrecord", "person"): None,  # the partner row matched this person
     ("linkage.factproposal", "person"): Q(status="proposed"),  # still to be confirmed, on the kept record
+    ("care.servicerecord", "person"): None,  # the services the person had, under either record
 }
 # Handled one by one in `plan`: pointers between persons and household heads.
 BY_HAND = {
@@ -102,6 +103,7 @@ STAY = {
     ("linkage.linkdecision", "person"),  # an officer's answer about that record (one per record and row)
     ("linkage.duplicatepair", "first"),  # the pair that was merged, kept as found
     ("linkage.duplicatepair", "second"),
+    ("care.due", "person"),  # derived: the nightly recomputation drops the merged record's rows
 }
 
 

@@ -32,6 +32,7 @@ class PersonStatus(models.TextChoices):
 class PersonQuerySet(ScopedQuerySet):
     # Denormalised from the dwelling's place so every scoped read is one indexed range on this table.
     scope_path_field = "place_path"
+    facility_person_field = "pk"
 
 
 class Person(PublicIdModel):

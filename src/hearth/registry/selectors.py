@@ -12,6 +12,8 @@ from hearth.audit import services as audit
 from hearth.core import citizen_id, time
 from hearth.core.errors import DomainError
 from hearth.core.phone import mask_phone
+from hearth.places.models import Dwelling
+from hearth.places.tree import subtree_q
 
 from . import identity
 from .codes import region_label
@@ -285,3 +287,28 @@ def timeline(person: Person, actor=None) -> list[LifeEvent]:
             }
         )
     return events
+
+
+def dwellings_in_scope(actor) -> QuerySet[Dwelling]:
+    """The dwellings the actor may register or move a person to: in scope, of places not retired."""
+    if actor.scope_path is None:
+        return Dwelling.objects.none()
+    return Dwelling.objects.filter(
+        subtree_q("place__path", actor.scope_path), place__valid_to__isnull=True
+    ).order_by("full_address")
+
+
+def dwelling_in_scope(actor, public_id) -> Dwelling | None:
+    """The API's dwelling_id: None when not given, else the dwelling in scope or the error on that field."""
+    if public_id is None:
+        return None
+    found = (
+        Dwelling.objects.filter(subtree_q("place__path", actor.scope_path or "x"), public_id=public_id)
+        .select_related("place")
+        .first()
+    )
+    if found is None:
+        raise DomainError(
+            "person.dwelling_out_of_scope", _("所选房屋不存在或不在您的管辖范围内。"), "dwelling_id"
+        )
+    return found

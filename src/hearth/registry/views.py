@@ -13,8 +13,6 @@ from hearth.audit import services as audit
 from hearth.audit.models import ExportRequest
 from hearth.core.errors import DomainError, as_list
 from hearth.core.forms import StyledForm, add_domain_error
-from hearth.places.models import Dwelling
-from hearth.places.tree import subtree_q
 
 from . import identity, merge, selectors, services, transfers
 from .forms import (
@@ -30,14 +28,6 @@ from .forms import (
 from .models import EventKind, LifeEvent, Person, PersonMerge, PersonStatus
 
 PAGE = 50
-
-
-def _dwellings(actor):
-    if actor.scope_path is None:
-        return Dwelling.objects.none()
-    return Dwelling.objects.filter(
-        subtree_q("place__path", actor.scope_path), place__valid_to__isnull=True
-    ).order_by("full_address")
 
 
 def person_list(request):
@@ -79,7 +69,9 @@ def person_create(request):
     actor = request.actor
     actor.require(Perm.PERSON_CREATE)
     form = PersonForm(
-        request.POST or None, dwellings=_dwellings(actor), initial={"dwelling": request.GET.get("dwelling")}
+        request.POST or None,
+        dwellings=selectors.dwellings_in_scope(actor),
+        initial={"dwelling": request.GET.get("dwelling")},
     )
     transfer_form = None
     if request.method == "POST" and form.is_valid():
@@ -112,7 +104,7 @@ def transfer_create(request):
     form = TransferForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        dwelling = _dwellings(actor).filter(public_id=data["dwelling"]).first()
+        dwelling = selectors.dwellings_in_scope(actor).filter(public_id=data["dwelling"]).first()
         try:
             transfers.transfer_request(
                 actor=actor,
@@ -208,7 +200,9 @@ def person_edit(request, public_id):
     masked = identity.masked(person)
     initial = {f: getattr(person, f) for f in services.DETAIL_FIELDS if f != "id_number"}
     initial |= {"version": person.version, "id_number": masked}
-    form = PersonForm(request.POST or None, initial=initial, dwellings=_dwellings(actor), editing=True)
+    form = PersonForm(
+        request.POST or None, initial=initial, dwellings=selectors.dwellings_in_scope(actor), editing=True
+    )
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
         correction = values.pop("correction", False)
@@ -262,7 +256,7 @@ def event_create(request, public_id):
         request.POST or None,
         request.FILES or None,
         initial={"version": person.version, "kind": request.GET.get("kind", "")},
-        dwellings=_dwellings(actor),
+        dwellings=selectors.dwellings_in_scope(actor),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

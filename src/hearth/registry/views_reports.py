@@ -12,7 +12,7 @@ from hearth.accounts.scoping import get_visible_or_404
 from hearth.audit import services as audit
 from hearth.core import time
 from hearth.core.errors import DomainError
-from hearth.core.forms import StyledForm, add_domain_error
+from hearth.core.forms import DateInput, StyledForm, add_domain_error
 
 from . import households, reports, selectors, services
 from .codes import DocumentType, RelationToHead
@@ -93,7 +93,7 @@ class ConfirmForm(StyledForm):
     occurred_on = forms.DateField(
         label=gettext_lazy("发生日期"),
         required=False,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        widget=DateInput(),
     )
     id_type = forms.ChoiceField(
         label=gettext_lazy("证件类型"),
@@ -114,7 +114,7 @@ class ConfirmForm(StyledForm):
     birth_date = forms.DateField(
         label=gettext_lazy("出生日期"),
         required=False,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        widget=DateInput(),
     )
     residence_type = forms.ChoiceField(
         label=gettext_lazy("居住类型"), choices=_BLANK + ResidenceType.choices, required=False

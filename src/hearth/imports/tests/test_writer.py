@@ -169,7 +169,7 @@ def test_a_failure_after_the_write_leaves_nothing(world, monkeypatch):
 def test_the_commit_writes_new_persons_with_their_events(world):
     job = _officer_commit(world, _SHEET)
     assert job.status == JobStatus.COMMITTED and job.counts["new"] == 2, job.problems
-    assert {"write.rows", "write.persons", "write.events"} <= set(job.stage_seconds)
+    assert {"write.lookup", "write.persons", "write.events"} <= set(job.stage_seconds)
     person = Person.objects.for_system().get(id_index=identity.index_of("resident_id", IDS[1]))
     assert (person.name, person.sex, person.ethnicity, person.phone) == ("曾凡", "F", "03", "")
     assert person.dwelling == world.dwellings["A1a-b1-u1"] and person.created_at == person.updated_at

@@ -1,10 +1,13 @@
 """Authorization matrix rows for 部门名单比对: roles that may link see lists, rows and facts at places in their
 subtree; duplicates belong to the roles that may merge; everyone else, and anything outside the subtree, is 404."""
 
+from datetime import date
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from hearth.accounts.models import Grant
 from hearth.accounts.roles import Role
+from hearth.core import citizen_id
 from hearth.linkage.models import (
     Candidate,
     DuplicatePair,
@@ -14,8 +17,9 @@ from hearth.linkage.models import (
     PartnerRecord,
     RecordStatus,
 )
+from hearth.places.models import Dwelling
 from hearth.registry.models import EventKind, Person
-from tests.authz import IN_SCOPE, RouteCase, allow, allow_in_scope
+from tests.authz import IN_SCOPE, PERSON_CREATORS, RouteCase, allow, allow_in_scope
 
 LINKERS = {Role.SUBDISTRICT_OFFICER, Role.COMMUNITY_OFFICER, Role.DATA_CLERK}
 MERGERS = {Role.SUBDISTRICT_OFFICER, Role.COMMUNITY_OFFICER}
@@ -39,6 +43,24 @@ def _list(ctx, status: str = ListStatus.LINKED) -> PartnerList:
     return plist
 
 
+def _missing(ctx) -> PartnerList:
+    """A list with one 漏档 row (row 3), not on file, its address resolved to a dwelling at the place."""
+    plist = _list(ctx)
+    PartnerRecord.objects.create(
+        partner_list=plist, row=3, name="孙悟空", sex="M", birth_date=date(1991, 4, 5),
+        place_path=ctx.place.path, fingerprint="e" * 32, status=RecordStatus.UNMATCHED,
+    )  # fmt: skip
+    return plist
+
+
+def _register_body(ctx) -> dict:
+    dwelling = Dwelling.objects.filter(place__path__startswith=ctx.place.path).order_by("id").first()
+    return {
+        "name": "孙悟空", "sex": "M", "birth_date": "1991-04-05",
+        "id_number": citizen_id.make("410103", date(1991, 4, 5), 21), "dwelling_id": str(dwelling.public_id),
+    }  # fmt: skip
+
+
 def _proposal(ctx) -> FactProposal:
     rec = _list(ctx).records.get()
     return FactProposal.objects.create(
@@ -59,6 +81,8 @@ _row = lambda ctx: {"public_id": _list(ctx).public_id, "row": 2}  # noqa: E731
 _api_id = lambda ctx: {"list_id": _list(ctx).public_id}  # noqa: E731
 _api_uploaded = lambda ctx: {"list_id": _list(ctx, ListStatus.UPLOADED).public_id}  # noqa: E731
 _api_row = lambda ctx: {"list_id": _list(ctx).public_id, "row": 2}  # noqa: E731
+_missing_row = lambda ctx: {"public_id": _missing(ctx).public_id, "row": 3}  # noqa: E731
+_api_missing_row = lambda ctx: {"list_id": _missing(ctx).public_id, "row": 3}  # noqa: E731
 
 
 def _upload(ctx):
@@ -100,6 +124,10 @@ ROUTES = [
     RouteCase("linkage:list_apply", method="post", kwargs=_id, expect=allow_in_scope(LINKERS, ok=302)),
     RouteCase("linkage:list_records", kwargs=_id, expect=allow_in_scope(LINKERS)),
     RouteCase("linkage:record_review", kwargs=_row, expect=allow_in_scope(LINKERS)),
+    # 补登 needs person.create too: every role that may link may also register (the matrix says so by hand).
+    RouteCase(
+        "linkage:record_register", kwargs=_missing_row, expect=allow_in_scope(LINKERS & PERSON_CREATORS)
+    ),
     # API
     RouteCase("api:link_fields", expect=allow(LINKERS), anonymous=401),
     RouteCase("api:link_lists", expect=allow(LINKERS), anonymous=401),
@@ -123,6 +151,15 @@ ROUTES = [
         kwargs=_api_row,
         data=lambda ctx: {"person_id": str(ctx.person.public_id), "decision": "same"},
         expect=allow_in_scope(LINKERS),
+        anonymous=401,
+    ),
+    RouteCase(
+        "api:link_register",
+        method="post",
+        json=True,
+        kwargs=_api_missing_row,
+        data=_register_body,
+        expect=allow_in_scope(LINKERS & PERSON_CREATORS),
         anonymous=401,
     ),
     RouteCase(

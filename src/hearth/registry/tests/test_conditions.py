@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hearth.core import time
 from hearth.core.errors import DomainError, DomainErrors, as_list
 from hearth.registry import conditions, services
-from hearth.registry.codes import MaritalStatus
-from hearth.registry.models import EventKind, ListDefinition, Person, PersonStatus, ResidenceType
+from hearth.registry.codes import MaritalStatus, RelationToHead
+from hearth.registry.models import EventKind, Household, ListDefinition, Person, PersonStatus, ResidenceType
 from hearth.testing import SYSTEM
 
 SHIPPED = {
@@ -261,6 +261,8 @@ def evaluate(node: dict, p: Person, as_of: date) -> bool:
         return p.status in value
     if key == "id_unverified":
         return p.id_unverified == value
+    if key == "household_head":
+        return (p.household_id is not None and p.relation_to_head == RelationToHead.HEAD) == value
     raise AssertionError(key)
 
 
@@ -294,6 +296,7 @@ LEAVES = st.one_of(
         lambda v: {"status": v}, st.lists(st.sampled_from(PersonStatus.values), min_size=1, max_size=2)
     ),
     st.builds(lambda v: {"id_unverified": v}, st.booleans()),
+    st.builds(lambda v: {"household_head": v}, st.booleans()),
 )
 NODES = st.recursive(
     LEAVES,
@@ -331,6 +334,7 @@ def population(world):
         date(1990, 1, 1),
         date(1950, 12, 31),
     ]
+    household = Household.objects.create(dwelling=dwelling)
     statuses = PersonStatus.values  # every third person: active, deceased or departed in turn
     for i, born in enumerate(births * 2):
         Person.objects.create(
@@ -343,6 +347,9 @@ def population(world):
             marital_status=MaritalStatus.values[i % 5],
             status=statuses[(i // 3) % 3] if i % 3 == 0 else PersonStatus.ACTIVE,
             id_unverified=i % 4 == 1,
+            # Heads with and without a household, members, and persons with no relation at all.
+            household=household if i % 5 in (0, 1, 2) else None,
+            relation_to_head=[RelationToHead.HEAD, RelationToHead.SPOUSE, "", RelationToHead.HEAD, ""][i % 5],
         )
     return list(Person.objects.for_system().all())
 

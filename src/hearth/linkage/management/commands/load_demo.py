@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from hearth.audit.services import seal_pending
+from hearth.care.demo import load_demo_care
 from hearth.linkage.demo import load_demo_lists
 from hearth.registry.demo import load_demo
 
@@ -15,8 +16,9 @@ class Command(BaseCommand):
             raise CommandError("演示数据只在 HEARTH_DEMO=1 时加载 (demo data needs HEARTH_DEMO=1)")
         result = load_demo()
         lists = load_demo_lists()
+        contacts = load_demo_care()
         sealed = seal_pending()
         self.stdout.write(
             f"demo: {result['persons_created']} persons created, {lists} partner lists matched, "
-            f"{sealed} audit rows sealed"
+            f"{contacts} care contacts recorded, {sealed} audit rows sealed"
         )
