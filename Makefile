@@ -8,9 +8,9 @@ STAMP := $(VENV)/.installed
 ASSETS := static_build/vendor/.installed
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: setup demo test check lint bench bench-smoke assets messages browser-deps clean serve worker
+.PHONY: setup demo test check lint bench bench-smoke assets messages browser-deps fonts clean
 
-setup: $(STAMP) $(ASSETS) messages
+setup: fonts $(STAMP) $(ASSETS) messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,11 @@ assets: $(ASSETS)
 
 messages: $(STAMP)
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*' --ignore 'node_modules/*' -v 0
+
+# The CJK font the PDF notices embed (WeasyPrint), from Debian's packages, at setup only and only when missing.
+fonts:
+	@fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null) \
+	  || (echo "fonts-noto-cjk is needed for the PDF notices: install it with apt-get as root" >&2; exit 1)
 
 # Chromium for the browser test, from Debian's packages, installed only when missing.
 browser-deps:

@@ -113,6 +113,8 @@ from hearth.accounts.api import router as accounts_router  # noqa: E402
 from hearth.audit.api import router as audit_router  # noqa: E402
 from hearth.care.api import router as care_router  # noqa: E402
 from hearth.care.api_checkdays import router as checkdays_router  # noqa: E402
+from hearth.care.api_notices import router as notices_router  # noqa: E402
+from hearth.care.api_referrals import router as referrals_router  # noqa: E402
 from hearth.documents.api import router as documents_router  # noqa: E402
 from hearth.imports.api import router as imports_router  # noqa: E402
 from hearth.linkage.api import router as linkage_router  # noqa: E402
@@ -139,4 +141,7 @@ api.add_router("/", linkage_router)
 api.add_router("/audit", audit_router)
 api.add_router("/care", care_router)
 api.add_router("/care/checkdays", checkdays_router)
+api.add_router("/care/notices", notices_router)
+api.add_router("/care/referrals", referrals_router)
+api.add_router("/preconception", "hearth.preconception.api.router")
 api.add_router("/documents", documents_router)

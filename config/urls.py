@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("hearth.imports.urls")),
     path("", include("hearth.linkage.urls")),
     path("", include("hearth.care.urls")),
+    path("", include("hearth.preconception.urls")),
     path("", include("hearth.documents.urls")),
     path("", include("hearth.audit.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

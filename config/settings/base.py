@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "hearth.migrants",
     "hearth.documents",
     "hearth.care",
+    "hearth.preconception",
     "hearth.imports",
     "hearth.linkage",
 ]

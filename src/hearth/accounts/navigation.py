@@ -1,5 +1,6 @@
 """The menu follows the permissions of the active grant."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +64,9 @@ MENU = [
     ),
     MenuItem(_("服务工作清单"), "care:index", Perm.CARE_VIEW, group=CARE),
     MenuItem(_("服务项目"), "care:catalogue", (Perm.CARE_VIEW, Perm.CARE_MANAGE), group=CARE),
+    MenuItem(_("转介与服务对象"), "care:referral_list", Perm.CARE_VIEW, group=CARE),
+    MenuItem(_("集中康检日"), "care:checkday_list", Perm.CARE_VIEW, group=CARE),
+    MenuItem(_("孕前优生检查"), "preconception:enrolment_list", Perm.CARE_VIEW, group=CARE),
     MenuItem(_("人员导入"), "imports:job_list", Perm.PERSON_IMPORT, place_grant_only=True, group=LISTS),
     MenuItem(_("部门名单比对"), "linkage:list_index", Perm.PERSON_LINK, place_grant_only=True, group=LISTS),
     MenuItem(_("漏档人员"), "linkage:missing", Perm.PERSON_LINK, place_grant_only=True, group=LISTS),
@@ -86,6 +90,15 @@ MENU = [
 ]
 
 
+# Apps above accounts may narrow an item further (e.g. a programme the actor's role does not deliver):
+# url_name -> predicate(actor). Registered in the apps' ready(), so accounts imports none of them.
+_CHECKS: dict[str, Callable[[object], bool]] = {}
+
+
+def register_menu_check(url_name: str, predicate: Callable[[object], bool]) -> None:
+    _CHECKS[url_name] = predicate
+
+
 @dataclass(frozen=True)
 class MenuGroup:
     label: str
@@ -102,6 +115,8 @@ def menu_for(actor) -> list[MenuItem]:
         if item.place_grant_only and actor.facility is not None:
             continue
         if item.url_name in seen:
+            continue
+        if item.url_name in _CHECKS and not _CHECKS[item.url_name](actor):
             continue
         seen.add(item.url_name)
         items.append(item)

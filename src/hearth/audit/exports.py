@@ -8,6 +8,8 @@ import io
 
 import xlsxwriter
 from django.db import transaction
+from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from hearth.core import time
@@ -17,6 +19,35 @@ from hearth.places.tree import upper_bound
 
 from . import services as audit
 from .models import ExportRequest
+
+# kind -> URL name of the page that builds an approved export of that kind (registered by the owning app, so
+# the export list links each request to its download without knowing the apps above it).
+_DOWNLOADS: dict[str, str] = {}
+
+
+def register_download(kind: str, url_name: str) -> None:
+    _DOWNLOADS[kind] = url_name
+
+
+def download_url(req: ExportRequest) -> str:
+    name = _DOWNLOADS.get(req.kind)
+    return reverse(name, args=[req.public_id]) if name and req.status == ExportRequest.Status.APPROVED else ""
+
+
+def approved_request(actor, public_id, kind: str) -> ExportRequest | None:
+    """The actor's own approved request of this kind (downloaded once, by the grant that asked), or None."""
+    return ExportRequest.objects.filter(
+        public_id=public_id, kind=kind, requested_by=actor.grant, status=ExportRequest.Status.APPROVED
+    ).first()
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def approval_threshold() -> int:

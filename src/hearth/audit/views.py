@@ -110,7 +110,11 @@ def export_list(request):
     actor = request.actor
     if not (actor.can(Perm.PERSON_EXPORT) or actor.can(Perm.EXPORT_APPROVE)):
         raise Http404
-    mine = ExportRequest.objects.filter(requested_by__user=actor.user).select_related("requested_by")[:100]
+    mine = list(
+        ExportRequest.objects.filter(requested_by__user=actor.user).select_related("requested_by")[:100]
+    )
+    for r in mine:
+        r.download_url = exports.download_url(r)
     pending = exports.approvable_by(actor).filter(status=ExportRequest.Status.PENDING)[:100]
     return render(
         request,

@@ -7,7 +7,8 @@ schedule, the roles who deliver it, and the record form — a short list of fiel
     [{"name": "bp", "label": "血压", "type": "text", "required": true, "max_length": 20},
      {"name": "result", "label": "结果", "type": "choice", "choices": ["正常", "异常"]}]
 
-Types: text (max_length ≤ 500), number (min/max), choice (choices), bool, date.
+Types: text (max_length ≤ 500), number (min/max), choice (choices), bool, date. An item marked "clinical": true
+is recorded and seen only with the clinical permission, whatever the service's own flag.
 """
 
 import re
@@ -31,7 +32,7 @@ MAX_WINDOW_DAY = 3660
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Words the pages' addresses use beside service codes (care/catalogue/, care/persons/…).
 RESERVED_CODES = frozenset(
-    {"catalogue", "persons", "records", "summary", "services", "new", "checkdays", "notices"}
+    {"catalogue", "persons", "records", "summary", "services", "new", "checkdays", "notices", "exports"}
 )
 # The events a service may follow: the ones that happen to a person, not corrections or bookkeeping.
 SERVICE_EVENTS = (
@@ -195,6 +196,9 @@ def check_form(form) -> list[dict]:
         if kind not in FIELD_TYPES:
             raise fail(i, _("的类型应为文字、数字、选项、是否或日期之一。"))
         field = {"name": name, "label": label, "type": kind, "required": bool(item.get("required", False))}
+        if item.get("clinical"):
+            # Recorded and seen only by clinic staff (e.g. which contraceptive method: DOMAIN.md, "Scope").
+            field["clinical"] = True
         if kind == "text":
             n = item.get("max_length", 100)
             if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_TEXT:
@@ -220,6 +224,11 @@ def check_form(form) -> list[dict]:
             field["choices"] = choices
         clean.append(field)
     return clean
+
+
+def visible_items(form: list[dict], *, clinical: bool) -> list[dict]:
+    """The form's items an actor records and sees: all with the clinical permission, else the non-clinical ones."""
+    return form if clinical else [f for f in form if not f.get("clinical")]
 
 
 def check_data(form: list[dict], data) -> dict:
@@ -313,7 +322,13 @@ _WOMEN_15_49 = {"v": 1, "all": [{"sex": "F"}, {"age": {"min": 15, "max": 49}}]}
 _WOMEN_35_64 = {"v": 1, "all": [{"sex": "F"}, {"age": {"min": 35, "max": 64}}]}
 _OFFICERS = [Role.COMMUNITY_OFFICER, Role.ASSISTANT]
 _CLINIC = [Role.CLINIC_STAFF]
-_DONE_RESULT = {"name": "result", "label": "结果", "type": "choice", "choices": ["未见异常", "需进一步检查"]}
+# "检查结果", not "结果": the form's outcome (已服务 / 本人谢绝 …) is labelled 结果 on the same page.
+_DONE_RESULT = {
+    "name": "result",
+    "label": "检查结果",
+    "type": "choice",
+    "choices": ["未见异常", "需进一步检查"],
+}
 
 # The catalogue shipped (a data migration installs it; administrators change it afterwards).
 DEFAULTS: list[dict] = [
@@ -334,13 +349,15 @@ DEFAULTS: list[dict] = [
     },
     {
         "code": "contraceptive_counselling", "name": "避孕节育知情选择咨询", "order": 30,
-        "description": "应本人要求或分娩后提供一次咨询，可领取免费药具；本人可以谢绝任何服务。使用何种方法属临床信息。",
+        "description": "应本人要求或分娩后提供一次咨询，可领取免费药具；本人可以谢绝任何服务。使用何种方法属临床信息，只有服务机构人员记录和查看。",
         "condition": {"v": 1, "age": {"min": 15, "max": 49}}, "schedule": Schedule.EVENT,
         "event_kind": EventKind.CHILDBIRTH, "event_windows": [[42, 90]], "lead_days": 7,
-        "roles": _OFFICERS + _CLINIC, "clinical": True, "consent_required": False,
+        "roles": _OFFICERS + _CLINIC, "clinical": False, "consent_required": False,
         "form": [{"name": "supplies", "label": "免费药具（种类）", "type": "text", "max_length": 50},
                  {"name": "quantity", "label": "数量", "type": "number", "min": 0, "max": 1000},
-                 {"name": "follow_up_agreed", "label": "本人同意随访", "type": "bool"}],
+                 {"name": "follow_up_agreed", "label": "本人同意随访", "type": "bool"},
+                 {"name": "method", "label": "本人选择的方法", "type": "text", "max_length": 50,
+                  "clinical": True}],
     },
     {
         "code": "cervical_screening", "name": "宫颈癌筛查", "order": 40,

@@ -16,7 +16,7 @@ from hearth.core.forms import DateInput, StyledForm
 from hearth.places.models import FacilityKind, Place
 from hearth.registry.models import EventKind
 
-from .catalogue import DELIVERING_ROLES, SERVICE_EVENTS
+from .catalogue import DELIVERING_ROLES, SERVICE_EVENTS, visible_items
 from .models import Outcome, Schedule, ServiceType
 
 # A service's form field `result` is the form field `data.result`: the services name errors that way.
@@ -89,7 +89,7 @@ class RecordForm(StyledForm):
     client_token = forms.UUIDField(widget=forms.HiddenInput)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, service: ServiceType, **kwargs):
+    def __init__(self, *args, service: ServiceType, clinical: bool = False, **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"] = {"occurred_on": time.today(), "client_token": uuid.uuid4(), **kwargs["initial"]}
         super().__init__(*args, **kwargs)
@@ -97,7 +97,7 @@ class RecordForm(StyledForm):
         if not service.consent_required:
             del self.fields["consent"]
         self.data_names: list[str] = []
-        for spec in service.form:
+        for spec in visible_items(service.form, clinical=clinical):
             name = DATA_PREFIX + spec["name"]
             field = _data_field(spec)
             if spec.get("required"):

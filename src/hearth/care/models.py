@@ -193,3 +193,192 @@ class Due(models.Model):
     @property
     def audit_place_path(self) -> str:
         return self.place_path
+
+
+class ReferralKind(models.TextChoices):
+    REFERRAL = "referral", _("转介")
+    ENROLMENT = "enrolment", _("本机构登记")
+
+
+class ReferralQuerySet(ScopedQuerySet):
+    scope_path_field = "place_path"
+    view_permission = Perm.CARE_VIEW
+    facility_person_field = "person_id"
+
+
+class Referral(PublicIdModel):
+    """转介/登记: a person put in a facility's care — referred by an officer, or enrolled at the facility itself —
+    always with the person's agreement. Clinic staff reach persons only through these (and what they did)."""
+
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="referrals")
+    facility = models.ForeignKey("places.Facility", verbose_name=_("服务机构"), on_delete=models.PROTECT,
+                                 related_name="referrals")  # fmt: skip
+    service = models.ForeignKey(ServiceType, verbose_name=_("服务项目"), on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="referrals")  # fmt: skip
+    kind = models.CharField(_("方式"), max_length=12, choices=ReferralKind.choices)
+    reason = models.CharField(_("事由"), max_length=200, blank=True)
+    consent = models.BooleanField(_("本人同意"), default=False)
+    place_path = models.CharField(max_length=200)
+    made_by = models.ForeignKey("accounts.Grant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "accounts.Grant", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("转介")
+        verbose_name_plural = _("转介")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["facility", "person"], name="referral_facility",
+                         condition=Q(closed_at__isnull=True)),
+            models.Index(fields=["place_path"], name="referral_path"),
+        ]  # fmt: skip
+        constraints = [
+            # One open referral of a person to a facility at a time.
+            models.UniqueConstraint(fields=["person", "facility"], condition=Q(closed_at__isnull=True),
+                                    name="referral_open_once"),
+            models.CheckConstraint(condition=Q(consent=True), name="referral_with_consent"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.person_id}→{self.facility_id}"
+
+    @property
+    def audit_place_path(self) -> str:
+        return self.place_path
+
+
+# --------------------------------------------------------------------------------------------- check days
+
+
+class CheckDayStatus(models.TextChoices):
+    PLANNED = "planned", _("已安排")
+    HELD = "held", _("已举行")
+    # Its absent were invited to a make-up day (补检): nothing more is recorded on this one.
+    CLOSED = "closed", _("已转补检")
+
+
+class InvitationStatus(models.TextChoices):
+    INVITED = "invited", _("待点名")
+    ATTENDED = "attended", _("到场")
+    ABSENT = "absent", _("未到")
+
+
+class AbsenceReason(models.TextChoices):
+    AWAY = "away", _("外出")
+    ILL = "ill", _("生病")
+    HEALTH = "health", _("身体原因")
+    # Respected: it closes the person's cycle, with no make-up and no further notices for it.
+    DECLINED = "declined", _("本人谢绝")
+    OTHER = "other", _("其他")
+
+
+class CheckDayQuerySet(ScopedQuerySet):
+    scope_path_field = "place_path"
+    view_permission = Perm.CARE_VIEW
+    # A check day names no person; clinic staff see the days held at their facility instead (below).
+    facility_person_field = ""
+
+    def for_facility(self, facility):
+        return self.filter(facility=facility)
+
+
+class CheckDay(PublicIdModel):
+    """集中康检日: a periodic service offered to a community's eligible on one day at one place; or a make-up
+    day (补检) for those of an earlier day who could not come (not those who declined)."""
+
+    service = models.ForeignKey(ServiceType, verbose_name=_("服务项目"), on_delete=models.PROTECT,
+                                related_name="check_days")  # fmt: skip
+    place = models.ForeignKey("places.Place", verbose_name=_("社区"), on_delete=models.PROTECT,
+                              related_name="+", db_index=False)  # fmt: skip
+    place_path = models.CharField(max_length=200)
+    held_on = models.DateField(_("康检日期"))
+    location = models.CharField(_("地点"), max_length=200)
+    facility = models.ForeignKey("places.Facility", verbose_name=_("服务机构"), on_delete=models.PROTECT,
+                                 null=True, blank=True, related_name="+")  # fmt: skip
+    makeup_of = models.ForeignKey("self", verbose_name=_("补检自"), on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="+", db_index=False)  # fmt: skip
+    # The first day of a make-up chain (empty on that day itself): rates are counted over the chain.
+    origin = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    status = models.CharField(_("状态"), max_length=10, choices=CheckDayStatus.choices,
+                              default=CheckDayStatus.PLANNED)  # fmt: skip
+    created_by = models.ForeignKey("accounts.Grant", on_delete=models.PROTECT, related_name="+",
+                                   db_index=False)  # fmt: skip
+
+    objects = CheckDayQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("集中康检日")
+        verbose_name_plural = _("集中康检日")
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["place_path", "held_on"], name="checkday_path")]
+        constraints = [
+            # One make-up per day: a chain, so "attended after make-up" is counted once per person.
+            models.UniqueConstraint(fields=["makeup_of"], name="checkday_one_makeup"),
+            models.CheckConstraint(condition=Q(makeup_of__isnull=True, origin__isnull=True)
+                                   | Q(makeup_of__isnull=False, origin__isnull=False),
+                                   name="checkday_makeup_has_origin"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.service_id}@{self.place_id}:{self.held_on}"
+
+    @property
+    def audit_place_path(self) -> str:
+        return self.place_path
+
+
+class InvitationQuerySet(ScopedQuerySet):
+    scope_path_field = "place_path"
+    view_permission = Perm.CARE_VIEW
+    facility_person_field = "person_id"
+
+
+class Invitation(models.Model):
+    """康检邀请: a person invited to a check day, and whether they came (one tap) or why not (a coded reason)."""
+
+    # No index of its own: the unique constraint (check_day, person) leads with it.
+    check_day = models.ForeignKey(CheckDay, on_delete=models.PROTECT, related_name="invitations",
+                                  db_index=False)  # fmt: skip
+    person = models.ForeignKey(
+        "registry.Person", on_delete=models.PROTECT, related_name="checkday_invitations"
+    )
+    status = models.CharField(_("到场情况"), max_length=10, choices=InvitationStatus.choices,
+                              default=InvitationStatus.INVITED)  # fmt: skip
+    reason = models.CharField(_("未到原因"), max_length=10, choices=AbsenceReason.choices, blank=True)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    # The person's place when invited, for scoping (like service records).
+    place_path = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey("accounts.Grant", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", db_index=False)  # fmt: skip
+    recorded_at = models.DateTimeField(_("记录时间"), null=True, blank=True)
+    # The token of the tap that set the status: the same tap again (a double tap, a retry) changes nothing.
+    client_token = models.UUIDField(null=True, blank=True, unique=True)
+    # The contact this tap wrote (removed again if the tap is corrected on the day).
+    record = models.ForeignKey(ServiceRecord, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+", db_index=False)  # fmt: skip
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("康检邀请")
+        verbose_name_plural = _("康检邀请")
+        ordering = ["place_path", "id"]
+        indexes = [models.Index(fields=["place_path"], name="invitation_path")]
+        constraints = [
+            models.UniqueConstraint(fields=["check_day", "person"], name="invitation_once"),
+            # A reason says why someone did not come, and only that.
+            models.CheckConstraint(condition=Q(status="absent") & ~Q(reason="")
+                                   | ~Q(status="absent") & Q(reason=""),
+                                   name="invitation_reason_if_absent"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.check_day_id}:{self.person_id}:{self.status}"
+
+    @property
+    def audit_place_path(self) -> str:
+        return self.place_path

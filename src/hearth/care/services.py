@@ -174,6 +174,13 @@ def record_contact(
         errors.append(DomainError("care.consent", _("知情同意：此项服务须先记录本人同意。"), "consent"))
     clean: dict = {}
     if given:
+        clinical = actor.can(Perm.CARE_CLINICAL)
+        for f in service.form:
+            if f.get("clinical") and not clinical and (data or {}).get(f["name"]) not in (None, ""):
+                errors.append(
+                    DomainError("care.data_clinical", _("%(l)s：只有服务机构人员可以记录此项。") % {"l": f["label"]},
+                                f"data.{f['name']}")
+                )  # fmt: skip
         try:
             clean = catalogue.check_data(service.form, data)
         except DomainError as exc:
@@ -215,6 +222,10 @@ def shows_clinical(actor, service: ServiceType) -> bool:
 def record_view(actor, record: ServiceRecord) -> dict:
     """A record as shown to the actor: the form's values only where the service is not clinical or may be seen."""
     visible = shows_clinical(actor, record.service)
+    data = record.data
+    if visible and not actor.can(Perm.CARE_CLINICAL):
+        hidden = {f["name"] for f in record.service.form if f.get("clinical")}
+        data = {k: v for k, v in data.items() if k not in hidden}
     return {
         "id": str(record.public_id),
         "service": record.service.code,
@@ -222,7 +233,7 @@ def record_view(actor, record: ServiceRecord) -> dict:
         "occurred_on": record.occurred_on,
         "outcome": record.outcome,
         "outcome_label": str(Outcome(record.outcome).label),
-        "data": record.data if visible else None,
+        "data": data if visible else None,
         "clinical_hidden": not visible,
         "consent": record.consent,
         "note": record.note if visible else "",

@@ -27,6 +27,7 @@ from hearth.registry.selectors import age_band
 from . import services, worklists
 from .forms import RecordForm, ServiceTypeForm, WorklistFilterForm
 from .models import Due, Outcome, Schedule, ServiceType, ServiceTypeVersion
+from .views_exports import can_export
 
 PAGE = 50
 # The chart's colours per status (the page's badges use the matching Bootstrap classes).
@@ -84,7 +85,9 @@ def index(request):
     actor = request.actor
     actor.require(Perm.CARE_VIEW)
     today = time.today()
-    summaries = worklists.summaries(actor, services.services_for(actor), as_of=today)
+    # Services given on request have no worklist: they are not listed here (the person's page offers them).
+    with_lists = services.services_for(actor).exclude(schedule=Schedule.ON_REQUEST)
+    summaries = worklists.summaries(actor, with_lists, as_of=today)
     chart = None
     if summaries:
         chart = {
@@ -182,6 +185,7 @@ def worklist(request, code):
         "page": page,
         "rows": rows,
         "can_record": services.can_deliver(actor, service),
+        "can_export": can_export(actor),
         "today": today,
     }
     return render(request, "care/worklist.html", context)
@@ -190,7 +194,11 @@ def worklist(request, code):
 def _next_url(request, service: ServiceType) -> str:
     """Where to go after recording: the worklist the user came from (a local care URL), else the service's."""
     fallback = reverse("care:worklist", kwargs={"code": service.code})
-    url = request.POST.get("next") or request.GET.get("next") or ""
+    return local_care_url(request.POST.get("next") or request.GET.get("next") or "", request, fallback)
+
+
+def local_care_url(url: str, request, fallback: str) -> str:
+    """`url` if it is a page of this site under /care/ (a form's `next`), else `fallback`: never elsewhere."""
     parts = urlsplit(url)
     if (
         url
@@ -212,7 +220,12 @@ def record(request, code, person_id):
         raise Http404
     person = get_visible_or_404(Person.objects.select_related("dwelling"), actor, person_id)
     next_url = _next_url(request, service)
-    form = RecordForm(request.POST or None, service=service, initial={"next": next_url})
+    form = RecordForm(
+        request.POST or None,
+        service=service,
+        clinical=actor.can(Perm.CARE_CLINICAL),
+        initial={"next": next_url},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             _record, created = services.record_contact(
@@ -393,5 +406,6 @@ def person_services(request, person_id):
         "dues": dues,
         "hidden_any": any(r["clinical_hidden"] for r in records),
         "recordable": _on_request(actor, person, offered, today),
+        "can_refer": actor.can(Perm.CARE_RECORD) and actor.facility is None,
     }
     return render(request, "care/partials/_person_services.html", context)

@@ -13,10 +13,13 @@ from datetime import date, timedelta
 from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _lazy
 
+from hearth.accounts.roles import Perm
+from hearth.core import time
 from hearth.places.models import Place
 from hearth.places.tree import subtree_q
+from hearth.registry.selectors import age_band
 
-from .models import Due, ServiceType
+from .models import Due, Outcome, ServiceType
 
 STATUSES = {
     "not_offered": _lazy("从未提供"),
@@ -82,3 +85,38 @@ class ServiceSummary:
 
 def summaries(actor, services, *, as_of: date, place: Place | None = None) -> list[ServiceSummary]:
     return [ServiceSummary(s, counts(actor, s, as_of=as_of, place=place)) for s in services]
+
+
+# --------------------------------------------------------------------------------------------- export
+
+EXPORT_KIND = "care.worklist"
+EXPORT_HEADER = [
+    _lazy("姓名"), _lazy("性别"), _lazy("年龄"), _lazy("住址"), _lazy("状态"), _lazy("应服务日期"),
+    _lazy("最迟服务日期"), _lazy("最近联系日期"), _lazy("最近联系情况"),
+]  # fmt: skip
+
+
+def export_queryset(
+    actor, service: ServiceType, *, as_of: date, status: str, place: Place | None
+) -> QuerySet[Due]:
+    """The rows the page's tab shows: one status, or (none) every row needing service."""
+    qs = rows(actor, service, as_of=as_of, status=status or None, place=place)
+    return qs if status else qs.filter(~status_q(service, "upcoming", as_of))
+
+
+def export_rows(actor, service: ServiceType, *, as_of: date, status: str, place: Place | None) -> list[list]:
+    """The worklist as a spreadsheet (工作清单导出): who, where, when, and only the outcome of the last contact
+    (done, declined, not met), never what was recorded: no result, no method, nothing clinical."""
+    full = actor.can(Perm.PERSON_VIEW_FULL)
+    out = []
+    for due in export_queryset(actor, service, as_of=as_of, status=status, place=place).iterator(
+        chunk_size=2000
+    ):
+        age = time.age_on(due.person.birth_date, as_of)
+        out.append([
+            due.person.name, due.person.get_sex_display(), age if full else age_band(age), str(due.dwelling or ""),
+            str(STATUSES[status_of(due, service, as_of)]), due.due_on.isoformat() if due.due_on else str(_lazy("即日")),
+            due.window_end.isoformat() if due.window_end else "", due.last_on.isoformat() if due.last_on else "",
+            str(Outcome(due.last_outcome).label) if due.last_outcome else "",
+        ])  # fmt: skip
+    return out

@@ -9,6 +9,7 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         # The home page asks each app what to show; core never imports the apps above it.
+        from hearth.audit.exports import register_download
         from hearth.core.home import register_chart, register_stat, register_todo
         from hearth.places.signals import subtree_moved
 
@@ -21,3 +22,5 @@ class RegistryConfig(AppConfig):
         register_todo(transfer_todos)
         register_todo(change_report_todos)
         register_chart(persons_by_child_place)
+        register_download("persons", "registry:person_export_download")
+        register_download("list", "registry:list_export_download")

@@ -85,6 +85,11 @@ FOLLOW: dict[tuple[str, str], Q | None] = {
     ("linkage.partnerrecord", "person"): None,  # the partner row matched this person
     ("linkage.factproposal", "person"): Q(status="proposed"),  # still to be confirmed, on the kept record
     ("care.servicerecord", "person"): None,  # the services the person had, under either record
+    ("care.referral", "person"): Q(closed_at__isnull=True),  # the facility keeps caring for the kept record
+    ("care.invitation", "person"): Q(status="invited"),  # a pending invitation follows the kept record
+    ("preconception.enrolment", "woman"): None,  # the couple's check, results and follow-ups stay hers
+    ("preconception.enrolment", "man"): None,  # likewise for the man when he is on the registry
+    ("preconception.examination", "person"): None,  # a partner's results follow the kept record
 }
 # Handled one by one in `plan`: pointers between persons and household heads.
 BY_HAND = {
@@ -103,6 +108,7 @@ STAY = {
     ("linkage.linkdecision", "person"),  # an officer's answer about that record (one per record and row)
     ("linkage.duplicatepair", "first"),  # the pair that was merged, kept as found
     ("linkage.duplicatepair", "second"),
+    ("documents.issueddocument", "person"),  # what was printed for that record, kept as printed
     ("care.due", "person"),  # derived: the nightly recomputation drops the merged record's rows
 }
 

@@ -440,25 +440,15 @@ def export_file(actor, req: ExportRequest) -> HttpResponse:
     rows = _export_rows(actor, req.params.get("q", ""))
     content = exports.workbook_bytes(EXPORT_HEADER, rows)
     exports.export_deliver(actor=actor, request=req, content=content, row_count=len(rows))
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="persons-{req.public_id.hex[:8]}.xlsx"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return exports.xlsx_response(content, f"persons-{req.public_id.hex[:8]}.xlsx")
 
 
 def person_export_download(request, public_id):
     """The requester downloads an approved export once; the file is built now, within today's scope."""
     actor = request.actor
     actor.require(Perm.PERSON_EXPORT)
-    req = ExportRequest.objects.filter(
-        public_id=public_id,
-        kind="persons",
-        requested_by__user=actor.user,
-        status=ExportRequest.Status.APPROVED,
-    ).first()
-    if req is None or req.requested_by_id != actor.grant.pk:
+    req = exports.approved_request(actor, public_id, "persons")
+    if req is None:
         raise Http404
     return export_file(actor, req)
 

@@ -149,13 +149,9 @@ def _export_file(actor, req: ExportRequest) -> HttpResponse:
     rows = lists.export_rows(actor=actor, definition=definition, as_of=as_of)
     content = exports.workbook_bytes(lists.EXPORT_HEADER, rows)
     exports.export_deliver(actor=actor, request=req, content=content, row_count=len(rows))
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return exports.xlsx_response(
+        content, f"list-{definition.code}-{as_of:%Y%m%d}-{req.public_id.hex[:8]}.xlsx"
     )
-    filename = f"list-{definition.code}-{as_of:%Y%m%d}-{req.public_id.hex[:8]}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def list_export_download(request, public_id):
@@ -163,13 +159,8 @@ def list_export_download(request, public_id):
     actor = request.actor
     lists.require_reader(actor)
     actor.require(Perm.PERSON_EXPORT)
-    req = ExportRequest.objects.filter(
-        public_id=public_id,
-        kind=EXPORT_KIND,
-        requested_by__user=actor.user,
-        status=ExportRequest.Status.APPROVED,
-    ).first()
-    if req is None or req.requested_by_id != actor.grant.pk:
+    req = exports.approved_request(actor, public_id, EXPORT_KIND)
+    if req is None:
         raise Http404
     try:
         return _export_file(actor, req)

@@ -18,7 +18,7 @@ DEFAULTS = [
         "form": [
             {
                 "name": "result",
-                "label": "结果",
+                "label": "检查结果",
                 "type": "choice",
                 "required": False,
                 "choices": ["未见异常", "需进一步检查"],
@@ -54,7 +54,7 @@ DEFAULTS = [
     {
         "code": "contraceptive_counselling",
         "name": "避孕节育知情选择咨询",
-        "description": "应本人要求或分娩后提供一次咨询，可领取免费药具；本人可以谢绝任何服务。使用何种方法属临床信息。",
+        "description": "应本人要求或分娩后提供一次咨询，可领取免费药具；本人可以谢绝任何服务。使用何种方法属临床信息，只有服务机构人员记录和查看。",
         "condition": {"v": 1, "age": {"min": 15, "max": 49}},
         "schedule": "event",
         "interval_months": None,
@@ -73,9 +73,17 @@ DEFAULTS = [
             },
             {"name": "quantity", "label": "数量", "type": "number", "required": False, "min": 0, "max": 1000},
             {"name": "follow_up_agreed", "label": "本人同意随访", "type": "bool", "required": False},
+            {
+                "name": "method",
+                "label": "本人选择的方法",
+                "type": "text",
+                "required": False,
+                "clinical": True,
+                "max_length": 50,
+            },
         ],
         "consent_required": False,
-        "clinical": True,
+        "clinical": False,
         "active": True,
         "order": 30,
     },
@@ -94,7 +102,7 @@ DEFAULTS = [
         "form": [
             {
                 "name": "result",
-                "label": "结果",
+                "label": "检查结果",
                 "type": "choice",
                 "required": False,
                 "choices": ["未见异常", "需进一步检查"],
@@ -120,7 +128,7 @@ DEFAULTS = [
         "form": [
             {
                 "name": "result",
-                "label": "结果",
+                "label": "检查结果",
                 "type": "choice",
                 "required": False,
                 "choices": ["未见异常", "需进一步检查"],
@@ -146,7 +154,7 @@ DEFAULTS = [
         "form": [
             {
                 "name": "result",
-                "label": "结果",
+                "label": "检查结果",
                 "type": "choice",
                 "required": False,
                 "choices": ["未见异常", "需进一步检查"],
@@ -172,7 +180,7 @@ DEFAULTS = [
         "form": [
             {
                 "name": "result",
-                "label": "结果",
+                "label": "检查结果",
                 "type": "choice",
                 "required": False,
                 "choices": ["未见异常", "需进一步检查"],
@@ -198,7 +206,7 @@ DEFAULTS = [
         "form": [
             {
                 "name": "result",
-                "label": "结果",
+                "label": "检查结果",
                 "type": "choice",
                 "required": False,
                 "choices": ["未见异常", "需进一步检查"],

@@ -45,7 +45,32 @@ def _declined(ctx) -> dict:
     }
 
 
+# Exporting a worklist: those who export personal data and see the service's worklist.
+WORKLIST_EXPORTERS = {Role.DISTRICT_ADMIN, Role.SUBDISTRICT_OFFICER, Role.COMMUNITY_OFFICER}
+
+
+def _approved_export(ctx) -> dict:
+    from hearth.audit.models import ExportRequest
+
+    grant = ctx.world.grants[ctx.role]
+    req = ExportRequest.objects.create(
+        kind="care.worklist", params={"service": "health_check", "status": "", "as_of": time.today().isoformat(),
+                                      "place": ""},
+        row_count=1, reason="matrix", requested_by=grant, status=ExportRequest.Status.APPROVED,
+        place_path=getattr(grant.scope_place, "path", ""),
+    )  # fmt: skip
+    return {"public_id": req.public_id}
+
+
 ROUTES = [
+    RouteCase(
+        "care:worklist_export",
+        method="post",
+        kwargs=lambda ctx: {"code": "health_check"},
+        data=lambda ctx: {"reason": "矩阵测试"},
+        expect=allow(WORKLIST_EXPORTERS),
+    ),
+    RouteCase("care:worklist_export_download", kwargs=_approved_export, expect=allow(WORKLIST_EXPORTERS)),
     RouteCase("care:index", expect=allow(CARE_VIEWERS)),
     RouteCase("care:catalogue", expect=allow(CARE_VIEWERS | CARE_MANAGERS)),
     RouteCase("care:service_create", expect=allow(CARE_MANAGERS)),

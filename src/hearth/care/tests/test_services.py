@@ -208,3 +208,32 @@ def test_codes_the_pages_use_are_reserved(world):
             actor=world.actor(Role.DISTRICT_ADMIN), code="catalogue", values=_definition()
         )
     assert _codes(exc) == {"code": "care.code_reserved"}
+
+
+def test_contraceptive_method_is_recorded_and_seen_only_by_clinic_staff(world, catalogue):
+    """Counselling and free supplies are ordinary records; which method a person uses is clinical."""
+    from hearth.care import referrals
+
+    service = catalogue["contraceptive_counselling"]
+    person = world.persons["A1a"]
+    officer = world.actor(Role.COMMUNITY_OFFICER)
+    with pytest.raises(DomainError) as exc:
+        services.record_contact(actor=officer, person=person, service=service, outcome=Outcome.DONE,
+                                data={"supplies": "避孕套", "quantity": 10, "method": "x"})  # fmt: skip
+    assert _codes(exc) == {"data.method": "care.data_clinical"}
+    record, _ = services.record_contact(
+        actor=officer, person=person, service=service, outcome=Outcome.DONE,
+        data={"supplies": "避孕套", "quantity": 10, "follow_up_agreed": False},
+    )  # fmt: skip
+    assert services.record_view(officer, record)["data"] == {
+        "supplies": "避孕套", "quantity": 10, "follow_up_agreed": False,
+    }  # fmt: skip
+    clinic = world.actor(Role.CLINIC_STAFF)
+    referrals.refer(actor=officer, person=person, facility=world.facility, consent=True)
+    later, _ = services.record_contact(
+        actor=clinic, person=person, service=service, outcome=Outcome.DONE,
+        occurred_on=time.today() - timedelta(days=1), data={"method": "本人选择的方法"},
+    )  # fmt: skip
+    assert services.record_view(clinic, later)["data"] == {"method": "本人选择的方法"}
+    shown = services.record_view(officer, later)
+    assert shown["data"] == {} and "本人选择的方法" not in str(shown)

@@ -10,6 +10,7 @@ document.querySelectorAll("[data-chart]").forEach(function (el) {
           type: "bar", name: s.name, stack: "total", data: s.values,
           itemStyle: s.color ? { color: s.color } : undefined,
           label: { show: true, formatter: function (p) { return p.value ? p.value : ""; } },
+          labelLayout: { hideOverlap: true },  // narrow segments: the tooltip still gives the number
         };
       })
     : [{ type: "bar", data: data.values, itemStyle: { color: "#8c2f39" }, label: { show: true, position: "right" } }];
