@@ -9,6 +9,7 @@ from hearth.accounts.actor import actor_for
 from hearth.accounts.models import Grant
 from hearth.accounts.roles import Role
 from hearth.core import time
+from hearth.core.errors import DomainError
 from hearth.registry.models import Person, PersonStatus
 
 from . import schedule, services
@@ -79,3 +80,41 @@ def load_demo_care(*, seed: int = 7) -> int:
                 recorded += 1
     schedule.recompute_all()
     return recorded
+
+
+def load_demo_checkday(*, seed: int = 11) -> int:
+    """Today's check day (集中康检日) in 祥和社区, its sheet part tapped: most came, some away or ill, a few
+    declined, the rest not yet called. Idempotent: nothing happens if the demo has a check day. Returns taps."""
+    from . import checkdays
+    from .models import AbsenceReason, CheckDay, Invitation, InvitationStatus
+
+    if not settings.HEARTH_DEMO:
+        raise RuntimeError("demo check days are planned only when HEARTH_DEMO=1")
+    officer = _actor("community_officer", Role.COMMUNITY_OFFICER)
+    if officer is None or CheckDay.objects.for_system().exists():
+        return 0
+    rng = random.Random(seed)
+    service = ServiceType.objects.get(code="health_check")
+    place = officer.scope_place
+    facility = checkdays.facilities_serving(place).first()
+    try:
+        day = checkdays.checkday_plan(
+            actor=officer, service=service, place=place, held_on=time.today(), location="祥和社区党群服务中心",
+            facility=facility,
+        )  # fmt: skip
+    except DomainError:
+        return 0  # nobody to invite (the demo's contacts covered everyone)
+    taps = 0
+    for invitation in Invitation.objects.for_system().filter(check_day=day).select_related("person")[:120]:
+        roll = rng.random()
+        if roll < 0.7:
+            status, reason = InvitationStatus.ATTENDED, ""
+        elif roll < 0.85:
+            status, reason = InvitationStatus.ABSENT, rng.choice([AbsenceReason.AWAY, AbsenceReason.ILL])
+        elif roll < 0.9:
+            status, reason = InvitationStatus.ABSENT, AbsenceReason.DECLINED
+        else:
+            continue  # not called yet
+        checkdays.attendance_record(actor=officer, invitation=invitation, status=status, reason=reason)
+        taps += 1
+    return taps

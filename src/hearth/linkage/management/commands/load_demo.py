@@ -2,8 +2,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from hearth.audit.services import seal_pending
-from hearth.care.demo import load_demo_care
+from hearth.care.demo import load_demo_care, load_demo_checkday
 from hearth.linkage.demo import load_demo_lists
+from hearth.preconception.demo import load_demo_preconception
 from hearth.registry.demo import load_demo
 
 
@@ -17,8 +18,11 @@ class Command(BaseCommand):
         result = load_demo()
         lists = load_demo_lists()
         contacts = load_demo_care()
+        taps = load_demo_checkday()
+        couples = load_demo_preconception()
         sealed = seal_pending()
         self.stdout.write(
             f"demo: {result['persons_created']} persons created, {lists} partner lists matched, "
-            f"{contacts} care contacts recorded, {sealed} audit rows sealed"
+            f"{contacts} care contacts recorded, {taps} check-day taps, {couples} pre-pregnancy enrolments, "
+            f"{sealed} audit rows sealed"
         )
