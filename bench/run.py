@@ -48,6 +48,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--only-care", action="store_true", help="after setup, run only the care figures (issue 7)"
     )
     parser.add_argument(
+        "--only-registry",
+        action="store_true",
+        help="after setup, run only the registry's reads, searches and lists (issue 5)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -234,8 +239,8 @@ def run(args: argparse.Namespace, url: str) -> int:
     log("scopes: " + ", ".join(f"{s.label} {s.persons:,}" for s in subs))
 
     plans = {}
-    only = args.only_import or args.only_link or args.only_care
-    if not only:
+    only = args.only_import or args.only_link or args.only_care or args.only_registry
+    if not only or args.only_registry:
         plans = _reads(figures, subs, world, args, scale, db)
     if not only or args.only_care:
         log("care worklists")

@@ -152,7 +152,7 @@ def test_officer_calls_the_roll_of_todays_check_day(screen_factory, kind):
     _open_menu(screen, "入户服务", "集中康检日")
     assert page.url.endswith("/care/checkdays/"), page.url
     assert page.locator("h1").inner_text().strip() == "集中康检日"
-    upcoming = page.locator("h2", has_text="即将举行").locator("xpath=following-sibling::ul[1]")
+    upcoming = page.locator("h2", has_text="今天及以后").locator("xpath=following-sibling::ul[1]")
     link = upcoming.locator("a", has_text=f"{_today()} {HEALTH_CHECK} · {OWN}")
     assert link.count() == 1, upcoming.inner_text()
     day_id = DAY_ID.search(link.get_attribute("href")).group(1)

@@ -4,7 +4,7 @@ make-up day (补检)."""
 
 import math
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -234,21 +234,25 @@ def checkday_detail(request, day_id):
     pending_makeup = (
         context["counts"]["pending"] + context["counts"]["absent"] - context["counts"]["declined"]
     )
-    tabs = [{"key": "", "label": _("全部"), "count": context["counts"]["invited"]}] + [
-        {"key": k, "label": label, "count": context["counts"][{"invited": "pending"}.get(k, k)]}
-        for k, label in InvitationStatus.choices
-    ]
     context |= {
         "rows": rows,
         "page": page,
         "status": status,
         "q": q,
-        "tabs": tabs,
+        "tabs": _tabs(context["counts"]),
         "makeup": makeup,
         "can_makeup": makeup is None and pending_makeup > 0 and checkdays.may_plan_makeup(actor, day),
         "here": request.get_full_path(),
     }
     return render(request, "care/checkday_detail.html", context)
+
+
+def _tabs(counts: dict) -> list[dict]:
+    """The sheet's tabs (全部, 待点名, 到场, 未到) with their counts."""
+    return [{"key": "", "label": _("全部"), "count": counts["invited"]}] + [
+        {"key": k, "label": label, "count": counts[{"invited": "pending"}.get(k, k)]}
+        for k, label in InvitationStatus.choices
+    ]
 
 
 def _local_next(day: CheckDay, raw: str) -> str:
@@ -296,11 +300,17 @@ def attendance(request, day_id):
                 raise Http404 from None
             error = " ".join(str(e.message) for e in as_list(exc))
     if request.htmx:
-        context = _sheet_context(actor, day) | {
+        here = _local_next(day, form.data.get("next", ""))
+        shown = parse_qs(urlsplit(here).query)  # the tab and search the sheet shows, for the tabs' links
+        context = _sheet_context(actor, day)
+        context |= {
             "r": _row(invitation),
             "error": error,
             "oob": True,
-            "here": _local_next(day, form.data.get("next", "")),
+            "here": here,
+            "tabs": _tabs(context["counts"]),
+            "status": shown.get("status", [""])[0],
+            "q": shown.get("q", [""])[0],
         }
         return render(request, "care/checkday_detail.html#tapped", context)
     if error:

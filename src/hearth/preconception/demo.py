@@ -47,7 +47,7 @@ def load_demo_preconception() -> int:
         made += 1
         if i == 0:
             continue
-        normal = {item.code: {"value": "未见异常", "abnormal": False} for item in items_for(Partner.WOMAN)}
+        normal = {item.code: {"value": "", "abnormal": False} for item in items_for(Partner.WOMAN)}
         if i == 2:
             normal["blood_routine"] = {"value": "血红蛋白偏低", "abnormal": True}
         services.record_examination(

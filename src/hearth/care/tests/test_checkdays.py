@@ -414,7 +414,18 @@ def test_tap_with_htmx_returns_the_row_and_the_counters(client, world, check, of
     assert page.lstrip().startswith(f'<li class="list-group-item" id="inv-{person.public_id}">')
     assert "未到：外出" in page and "去郑州了" in page
     assert 'id="checkday-counters"' in page and 'hx-swap-oob="true"' in page
+    # The tabs' counts follow the tap too, keeping the tab the sheet showed.
+    tabs = re.search(r'<nav id="sheet-tabs"[^>]*hx-swap-oob="true"[^>]*>(.*?)</nav>', page, re.S).group(1)
+    invited = Invitation.objects.for_system().filter(check_day=day).count()
+    assert re.search(r"未到 <span[^>]*>1</span>", tabs) and re.search(
+        rf"待点名 <span[^>]*>{invited - 1}</span>", tabs
+    )
     assert "更正" in page  # on the day, a tap can be corrected
+    shown = client.post(
+        url, body | {"client_token": str(uuid.uuid4()), "next": f"/care/checkdays/{day.public_id}/?status=invited"},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    assert re.search(r'class="nav-link text-nowrap active" href="\?status=invited"', _html(shown))
     # A refusal is shown in the row (htmx swaps only 2xx answers).
     bad = client.post(
         url,
