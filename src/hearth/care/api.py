@@ -361,7 +361,7 @@ def care_record_create(request, body: CareRecordIn):
     service = ServiceType.objects.filter(code=body.service[:60], active=True).first()
     if service is None or not services.can_deliver(actor, service):
         raise Http404
-    person = get_visible_or_404(Person.objects.all(), actor, body.person_id)
+    person = get_visible_or_404(Person.objects.select_related("dwelling"), actor, body.person_id)
     record, created = services.record_contact(
         actor=actor, person=person, service=service, occurred_on=body.occurred_on, outcome=body.outcome,
         data=body.data, consent=body.consent, note=body.note, client_token=body.client_token,
@@ -374,7 +374,7 @@ def care_person_records(request, person_id: UUID):
     """A person's contacts, newest first (up to 200); clinical values only for those with care.clinical."""
     actor = request.actor
     actor.require(Perm.CARE_VIEW)
-    person = get_visible_or_404(Person.objects.all(), actor, person_id)
+    person = get_visible_or_404(Person.objects.select_related("dwelling"), actor, person_id)
     rows = services.person_records(actor, person)
     audit.record(
         actor=actor, action="care.records_view", target=person, row_count=len(rows), data={"api": True}

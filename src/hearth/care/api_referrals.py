@@ -91,7 +91,7 @@ def referral_create(request, body: ReferIn):
     actor.require(Perm.CARE_RECORD)
     if actor.facility is not None:
         raise Http404
-    person = get_visible_or_404(Person.objects.all(), actor, body.person_id)
+    person = get_visible_or_404(Person.objects.select_related("dwelling"), actor, body.person_id)
     facility = Facility.objects.filter(public_id=body.facility_id).first() if body.facility_id else None
     referral, created = referrals.refer(
         actor=actor, person=person, facility=facility, service=_service(body.service), reason=body.reason,

@@ -373,7 +373,7 @@ def person_services(request, person_id):
     """
     actor = request.actor
     actor.require(Perm.CARE_VIEW)
-    person = get_visible_or_404(Person.objects.all(), actor, person_id)
+    person = get_visible_or_404(Person.objects.select_related("dwelling"), actor, person_id)
     today = time.today()
     offered = list(services.services_for(actor))
     by_code = {s.code: s for s in offered}

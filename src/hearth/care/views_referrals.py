@@ -88,7 +88,7 @@ def refer(request, person_id):
     actor.require(Perm.CARE_RECORD)
     if actor.facility is not None:
         raise Http404
-    person = get_visible_or_404(Person.objects.all(), actor, person_id)
+    person = get_visible_or_404(Person.objects.select_related("dwelling"), actor, person_id)
     form = ReferForm(request.POST or None, facilities=referrals.facilities_for(person))
     status = 200
     if request.method == "POST" and form.is_valid():
