@@ -186,7 +186,7 @@ def test_officer_calls_the_roll_of_todays_check_day(screen_factory, kind):
     waiting = _lines(page)
     assert len(waiting) == min(before["待点名"], 100), (len(waiting), before)
     assert {w["badge"] for w in waiting} == {"待点名"}, waiting[:3]
-    first, second = waiting[:2]
+    first = waiting[0]
     line = _line(page, first["id"])
     came = line.locator("button[name=status][value=attended]")
     assert came.inner_text().strip() == "到场"
@@ -214,21 +214,31 @@ def test_officer_calls_the_roll_of_todays_check_day(screen_factory, kind):
     assert _same_day_rate(page) == _pct(after["到场"], after["邀请"] - after["谢绝"])
     _look(screen, "sheet-attended")
 
-    # 未到 for the next one, with a reason (外出) and a note: the reasons unfold under the button.
-    line = _line(page, second["id"])
-    absent = line.locator("summary", has_text="未到")
-    _press(screen, absent)
-    away = line.locator("button[name=reason][value=away]")
-    expect(away).to_be_visible()
-    reasons = [t.strip() for t in line.locator("button[name=reason]").all_inner_texts()]
-    assert reasons == ["外出", "生病", "身体原因", "本人谢绝", "其他"], reasons
-    for button in line.locator("button[name=reason]").all():
-        _big_enough(screen, button, f"the reason button {button.inner_text()!r}")
-    line.locator("input[name=note]").fill("去外地女儿家，下月回")
-    _look(screen, "sheet-reasons")
-    with page.expect_response(_is_attendance_post) as answer:
-        _press(screen, away)
-    assert answer.value.status == 200
+    # 未到 for the next one, with a reason (外出) and a note: the reasons unfold under the button. Someone served
+    # at home today (the care browser test records health checks for the worklist's first persons) keeps that
+    # record: the line says so and stays to be called, and the next person is taken.
+    served_at_home = "此人当天已有一条"
+    for second in reversed(waiting[1:]):
+        line = _line(page, second["id"])
+        absent = line.locator("summary", has_text="未到")
+        _press(screen, absent)
+        away = line.locator("button[name=reason][value=away]")
+        expect(away).to_be_visible()
+        reasons = [t.strip() for t in line.locator("button[name=reason]").all_inner_texts()]
+        assert reasons == ["外出", "生病", "身体原因", "本人谢绝", "其他"], reasons
+        for button in line.locator("button[name=reason]").all():
+            _big_enough(screen, button, f"the reason button {button.inner_text()!r}")
+        line.locator("input[name=note]").fill("去外地女儿家，下月回")
+        _look(screen, "sheet-reasons")
+        with page.expect_response(_is_attendance_post) as answer:
+            _press(screen, away)
+        assert answer.value.status == 200
+        page.wait_for_load_state("networkidle")
+        if served_at_home not in line.inner_text():
+            break
+        expect(line.locator(".badge").first).to_have_text("待点名")
+    else:
+        pytest.fail("every waiting person was served at home today: none to record as away")
     expect(line.locator(".badge").first).to_have_text("未到：外出")
     assert "去外地女儿家，下月回" in line.inner_text(), line.inner_text()
     assert page.evaluate("window.__sameDocument") is True, "the page was loaded again"
