@@ -135,7 +135,7 @@ def document_list(
     _require_view(actor)
     qs = IssuedDocument.objects.visible_to(actor).select_related("person", "batch")
     if person.strip():
-        found = get_visible_or_404(Person.objects.all(), actor, person.strip())
+        found = get_visible_or_404(Person.objects.select_related("dwelling"), actor, person.strip())
         qs = qs.filter(person=found)
     if kind := _choice(kind, DocumentKind, "kind", _("类型")):
         qs = qs.filter(kind=kind)

@@ -226,7 +226,7 @@ def precon_enrolment_create(request, body: PreconEnrolIn):
     actor = request.actor
     if not selectors.can_enrol(actor):
         raise Http404
-    woman = get_visible_or_404(Person.objects.all(), actor, body.woman_id)
+    woman = get_visible_or_404(Person.objects.select_related("dwelling"), actor, body.woman_id)
     man = Person.objects.visible_to(actor).filter(public_id=body.man_id).first() if body.man_id else None
     if body.man_id and man is None:
         raise DomainError("precon.man", _("男方：没有找到此人，可直接填写姓名。"), "man_id")

@@ -78,7 +78,7 @@ def enrol(request, person_id):
     actor = request.actor
     if not selectors.can_enrol(actor):
         raise Http404
-    woman = get_visible_or_404(Person.objects.all(), actor, person_id)
+    woman = get_visible_or_404(Person.objects.select_related("dwelling"), actor, person_id)
     facilities = None if actor.facility is not None else facilities_for(woman)
     men = _men_choices(actor, woman)
     form = EnrolForm(request.POST or None, facilities=facilities, men=men)
