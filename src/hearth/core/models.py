@@ -1,9 +1,8 @@
-import uuid
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import time
+from .ids import new_public_id
 
 
 class TimeStampedModel(models.Model):
@@ -22,8 +21,8 @@ class TimeStampedModel(models.Model):
 
 
 def public_id_field() -> models.UUIDField:
-    """Records are addressed by an opaque UUID in URLs and the API, never by the row id."""
-    return models.UUIDField(_("公开编号"), default=uuid.uuid4, unique=True, editable=False)
+    """Records are addressed by an opaque UUID in URLs and the API, never by the row id (time-ordered: ids.py)."""
+    return models.UUIDField(_("公开编号"), default=new_public_id, unique=True, editable=False)
 
 
 class PublicIdModel(TimeStampedModel):

@@ -11,7 +11,6 @@ A row is {attname: value}; a column it does not name takes the model field's def
 `IntegrityError`, as `bulk_create` does.
 """
 
-import uuid
 from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from enum import Enum
@@ -19,6 +18,7 @@ from typing import Any
 
 from django.db import connection, models
 
+from hearth.core import ids
 from hearth.registry import identity, names
 from hearth.registry.codes import DocumentType
 from hearth.registry.population import Sealer, pinyin_of
@@ -44,7 +44,7 @@ class PersonRows:
         self.sealer = Sealer()  # one cipher object and pre-keyed HMACs for the whole import
 
     def __call__(self, values: dict, number: str, unverified: bool) -> dict:
-        public_id = uuid.uuid4()
+        public_id = ids.new_public_id()
         if len(number) >= 6:
             cipher, key_id, index, tail6, tail4 = self.sealer.seal(number, public_id.bytes)
             sealed = {"id_cipher": cipher, "id_key": key_id, "id_index": index, "id_tail6": tail6,
@@ -153,7 +153,7 @@ def _copy(model: type[models.Model], rows: Collection[dict], ids: bool) -> list[
     quote = connection.ops.quote_name
     table = meta.db_table
     # Each column's value: the row's, else the field's default (called per row where it is a callable, as
-    # `Model()` does: a new uuid4, a new empty list).
+    # `Model()` does: a new public id, a new empty list).
     getters = []
     for f in others:
         if f.has_default() and callable(f.default):

@@ -99,11 +99,24 @@ class Person(PublicIdModel):
         related_name="+",
         db_index=False,  # never looked up from the other side
     )
+    # Partial indexes in Meta: most persons on file have no parent on file, and no import sets one.
     mother = models.ForeignKey(
-        "self", verbose_name=_("母亲"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        verbose_name=_("母亲"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     father = models.ForeignKey(
-        "self", verbose_name=_("父亲"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        verbose_name=_("父亲"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     # Set with status `merged`: the record this duplicate was folded into (registry/merge.py).
     merged_into = models.ForeignKey(
@@ -140,6 +153,8 @@ class Person(PublicIdModel):
             models.Index(
                 fields=["merged_into"], name="person_merged_into", condition=Q(merged_into__isnull=False)
             ),
+            models.Index(fields=["mother"], name="person_mother", condition=Q(mother__isnull=False)),
+            models.Index(fields=["father"], name="person_father", condition=Q(father__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sex__in=["M", "F"]), name="person_sex_valid"),

@@ -67,7 +67,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from hearth.audit import services as audit
-from hearth.core import crypto, time
+from hearth.core import crypto, ids, time
 from hearth.core.errors import DomainError
 from hearth.places.tree import SEGMENT
 
@@ -288,13 +288,11 @@ def pinyin_of(surname: str, given: str) -> tuple[str, str]:
 
 
 _CHECK = "10X98765432"
-_V4 = bytes((b & 0x0F) | 0x40 for b in range(256))
-_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
 
 
 class _Uuids:
-    """Random version-4 UUIDs as 16 raw bytes, drawn from os.urandom in blocks (not from the seeded rng:
-    public ids must differ between runs even for one seed)."""
+    """Public ids as 16 raw bytes, time-ordered like every public id (`core.ids`), made in blocks from
+    os.urandom (not from the seeded rng: public ids must differ between runs even for one seed)."""
 
     def __init__(self, block: int = 8192):
         self.block = block
@@ -304,10 +302,7 @@ class _Uuids:
 
     def __call__(self) -> bytes:
         if self.pos >= self.end:
-            raw = bytearray(os.urandom(16 * self.block))
-            raw[6::16] = raw[6::16].translate(_V4)
-            raw[8::16] = raw[8::16].translate(_VARIANT)
-            self.buf, self.pos, self.end = bytes(raw), 0, 16 * self.block
+            self.buf, self.pos, self.end = ids.block(self.block), 0, 16 * self.block
         pos = self.pos
         self.pos = pos + 16
         return self.buf[pos : pos + 16]

@@ -232,3 +232,71 @@ def test_the_command_line_runs_the_same_job_as_its_user(world, officer, tmp_path
         call_command(
             "import", str(path), source="x", place="410103001001", user=world.users[Role.AUDITOR].username
         )
+
+
+def _results(job) -> tuple:
+    return job.status, job.counts, job.problems, job.samples
+
+
+def test_two_processes_clean_a_large_file_to_the_same_results_as_one(world, officer, monkeypatch):
+    serial = _results(_check(_upload(world, officer), officer))
+    monkeypatch.setattr(services, "PARALLEL_ROWS", 2)  # this small file is then "large"
+    forks = []
+    real_context = services.mp.get_context
+
+    def counting_context(method):
+        forks.append(method)
+        return real_context(method)
+
+    monkeypatch.setattr(services.mp, "get_context", counting_context)
+    parallel = _results(_check(_upload(world, officer), officer))
+    assert forks == ["fork"]
+    assert parallel == serial
+    job = _commit(_check(_upload(world, officer), officer), officer)
+    assert job.status == JobStatus.COMMITTED and job.counts["new"] == 2
+
+
+def test_when_the_second_process_fails_this_one_cleans_its_half(world, officer, monkeypatch):
+    serial = _results(_check(_upload(world, officer), officer))
+    monkeypatch.setattr(services, "PARALLEL_ROWS", 2)
+    real_clean_rows = services._clean_rows
+    parent = services.os.getpid()
+
+    def failing_in_the_child(*args, **kwargs):
+        if services.os.getpid() != parent:
+            raise MemoryError("the child ran out")
+        return real_clean_rows(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_clean_rows", failing_in_the_child)
+    assert _results(_check(_upload(world, officer), officer)) == serial
+
+
+def test_a_cancel_while_cleaning_stops_the_second_process_too(world, officer, monkeypatch):
+    monkeypatch.setattr(services, "PARALLEL_ROWS", 2)
+    children = []
+    real_context = services.mp.get_context
+
+    class Recording:
+        def __init__(self, ctx):
+            self.ctx = ctx
+
+        def __getattr__(self, name):
+            return getattr(self.ctx, name)
+
+        def Process(self, *args, **kwargs):  # noqa: N802 - multiprocessing's name
+            child = self.ctx.Process(*args, **kwargs)
+            children.append(child)
+            return child
+
+    monkeypatch.setattr(services.mp, "get_context", lambda method: Recording(real_context(method)))
+
+    def cancelled(progress, stage, done, **kwargs):
+        if stage == "check":  # while this process cleans its half
+            raise services.Cancelled
+
+    job = _upload(world, officer)
+    services.import_start(actor=officer, job=job, commit=False, enqueue=False)
+    monkeypatch.setattr(services._Progress, "__call__", cancelled)
+    job = services.run_job(job.pk, commit=False)
+    assert job.status == JobStatus.CANCELLED
+    assert len(children) == 1 and not children[0].is_alive()
