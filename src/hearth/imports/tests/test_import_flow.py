@@ -283,7 +283,7 @@ def test_a_cancel_while_cleaning_stops_the_second_process_too(world, officer, mo
         def __getattr__(self, name):
             return getattr(self.ctx, name)
 
-        def Process(self, *args, **kwargs):  # noqa: N802 - multiprocessing's name
+        def Process(self, *args, **kwargs):
             child = self.ctx.Process(*args, **kwargs)
             children.append(child)
             return child
