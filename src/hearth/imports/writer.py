@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from hearth.core import ids
+from hearth.core.ids import new_public_id
 from hearth.registry import identity, names
 from hearth.registry.codes import DocumentType
 from hearth.registry.population import Sealer, pinyin_of
@@ -44,7 +44,7 @@ class PersonRows:
         self.sealer = Sealer()  # one cipher object and pre-keyed HMACs for the whole import
 
     def __call__(self, values: dict, number: str, unverified: bool) -> dict:
-        public_id = ids.new_public_id()
+        public_id = new_public_id()
         if len(number) >= 6:
             cipher, key_id, index, tail6, tail4 = self.sealer.seal(number, public_id.bytes)
             sealed = {"id_cipher": cipher, "id_key": key_id, "id_index": index, "id_tail6": tail6,
@@ -146,6 +146,8 @@ def update(
 
 
 def _copy(model: type[models.Model], rows: Collection[dict], ids: bool) -> list[int]:
+    from psycopg.types.string import BytesBinaryDumper
+
     meta = model._meta
     pk = meta.pk
     others = [f for f in meta.concrete_fields if f is not pk]
@@ -176,6 +178,7 @@ def _copy(model: type[models.Model], rows: Collection[dict], ids: bool) -> list[
         )
         oids = dict(cursor.fetchall())
         columns = ", ".join(quote(f.column) for f in fields)
+        cursor.cursor.adapters.register_dumper(bytes, BytesBinaryDumper)  # see binary_copy_adapters
         with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN (FORMAT BINARY)") as cp:
             cp.set_types([int(oids[f.column]) for f in fields])
             write = cp.write_row
