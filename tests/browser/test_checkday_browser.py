@@ -208,6 +208,9 @@ def test_officer_calls_the_roll_of_todays_check_day(screen_factory, kind):
     # Its buttons are folded away under 更正 (a correction, on the day only).
     assert not line.locator("button[name=status]").is_visible(), "the line still offers 到场"
     assert line.locator("details > summary", has_text="更正").is_visible(), line.inner_text()
+    _big_enough(screen, line.locator("details > summary", has_text="更正"), "the 更正 toggle")
+    for tab in page.locator("nav[aria-label='按到场情况筛选'] a").all():
+        _big_enough(screen, tab, f"the sheet's tab {tab.inner_text()!r}")
     after = _counters(page)
     one_more = before | {"到场": before["到场"] + 1, "待点名": before["待点名"] - 1}
     assert after == one_more, f"{before} -> {after} after {len(posts)} POST(s)"
@@ -342,6 +345,8 @@ def test_officer_prints_notices(screen_factory, kind):
     addresses = page.locator("#notices td[data-label='住址']").all_inner_texts()
     assert addresses and all(a.strip().startswith(f"{OWN}{building}") for a in addresses), addresses
     generate = page.locator("#notices-generate button[type=submit]")
+    _big_enough(screen, page.locator("#notices-generate .form-check"), "the 包括本周期已打印过 checkbox's line")
+    _big_enough(screen, page.locator("label[for='notices-again']"), "the 包括本周期已打印过 checkbox's label")
     pending = int(re.search(r"（(\d+) 份）", generate.inner_text()).group(1))
     assert pending >= count, (generate.inner_text(), unprinted)
 

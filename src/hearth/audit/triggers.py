@@ -94,3 +94,11 @@ def drop_append_only_sql(vendor: str, table: str) -> list[str]:
         f"DROP TRIGGER IF EXISTS {table}_guard_truncate ON {table}",
         f"DROP FUNCTION IF EXISTS {table}_guard()",
     ]
+
+
+def reinstall_append_only(schema_editor, table: str) -> None:
+    """For a migration that alters a column of an append-only table: SQLite rebuilds the table to do so,
+    dropping its triggers, so the guard is put back (dropped first where it survived)."""
+    vendor = schema_editor.connection.vendor
+    for sql in drop_append_only_sql(vendor, table) + append_only_sql(vendor, table):
+        schema_editor.execute(sql, params=None)

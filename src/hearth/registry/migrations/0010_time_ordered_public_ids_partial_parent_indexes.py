@@ -6,6 +6,12 @@ from django.db import migrations, models
 import hearth.core.ids
 
 
+def reinstall_event_triggers(apps, schema_editor):
+    from hearth.audit.triggers import reinstall_append_only
+
+    reinstall_append_only(schema_editor, "registry_lifeevent")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("places", "0002_time_ordered_public_ids"),
@@ -100,4 +106,5 @@ class Migration(migrations.Migration):
                 condition=models.Q(("father__isnull", False)), fields=["father"], name="person_father"
             ),
         ),
+        migrations.RunPython(reinstall_event_triggers, reinstall_event_triggers),
     ]
