@@ -345,7 +345,9 @@ def test_officer_prints_notices(screen_factory, kind):
     addresses = page.locator("#notices td[data-label='住址']").all_inner_texts()
     assert addresses and all(a.strip().startswith(f"{OWN}{building}") for a in addresses), addresses
     generate = page.locator("#notices-generate button[type=submit]")
-    _big_enough(screen, page.locator("#notices-generate .form-check"), "the 包括本周期已打印过 checkbox's line")
+    _big_enough(
+        screen, page.locator("#notices-generate .form-check"), "the 包括本周期已打印过 checkbox's line"
+    )
     _big_enough(screen, page.locator("label[for='notices-again']"), "the 包括本周期已打印过 checkbox's label")
     pending = int(re.search(r"（(\d+) 份）", generate.inner_text()).group(1))
     assert pending >= count, (generate.inner_text(), unprinted)
