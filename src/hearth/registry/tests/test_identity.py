@@ -238,3 +238,17 @@ def test_keys_command_init_add_status(tmp_path, settings):
     crypto.reset_keyring_cache()
     ring = crypto.keyring()
     assert ring.current == "k2" and ring.keys["k2"].alg == crypto.SM4 and "k1" in ring.keys
+
+
+@pytest.mark.postgres
+def test_blind_index_columns_compare_in_byte_order_on_postgresql(db):
+    """Migration 0011: a later AlterField of these columns would silently drop COLLATE "C" (and with it the
+    faster index builds); this says so."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT column_name, collation_name FROM information_schema.columns"
+            " WHERE table_name = 'registry_person' AND column_name IN ('id_index', 'id_tail6', 'id_tail4')"
+        )
+        assert dict(cur.fetchall()) == {"id_index": "C", "id_tail6": "C", "id_tail4": "C"}
