@@ -468,7 +468,12 @@ def clean_all(
     rows: list, mapping: dict, keep_unverified: bool, dwellings: _Dwellings, progress=None
 ) -> list[RowResult]:
     """Every row cleaned, in order: by two processes for a large file on a machine with two cores or more."""
-    if len(rows) < PARALLEL_ROWS or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+    if (
+        len(rows) < PARALLEL_ROWS
+        or (os.cpu_count() or 1) < 2
+        or "fork" not in mp.get_all_start_methods()
+        or mp.current_process().daemon  # a daemonic process may not start children
+    ):
         return _clean_rows(rows, mapping, keep_unverified, dwellings, progress)
     half = len(rows) // 2
     ctx = mp.get_context("fork")  # the child inherits the rows and the dwellings instead of receiving them

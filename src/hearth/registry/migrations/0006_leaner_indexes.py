@@ -6,13 +6,9 @@ from django.db import migrations, models
 
 def reinstall_event_triggers(apps, schema_editor):
     """SQLite rebuilds a table to alter a column, dropping its triggers: put the append-only guard back."""
-    from hearth.audit.triggers import append_only_sql, drop_append_only_sql
+    from hearth.audit.triggers import reinstall_append_only
 
-    vendor = schema_editor.connection.vendor
-    for sql in drop_append_only_sql(vendor, "registry_lifeevent") + append_only_sql(
-        vendor, "registry_lifeevent"
-    ):
-        schema_editor.execute(sql, params=None)
+    reinstall_append_only(schema_editor, "registry_lifeevent")
 
 
 class Migration(migrations.Migration):
