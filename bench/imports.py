@@ -18,9 +18,9 @@ from hearth.imports.models import JobStatus
 from hearth.places.models import Dwelling
 from hearth.places.tree import subtree_q
 from hearth.registry import identity
-from hearth.registry.models import Person
+from hearth.registry.models import LifeEvent, Person
 
-from . import import_export_compare
+from . import floors, import_export_compare
 from .figures import Figure, rate
 from .scenarios import BenchError, Subject, check
 
@@ -28,8 +28,9 @@ EXISTING_SHARE = 0.10  # rows of people already registered (a tenth of them with
 NEW_AREA = "659001"  # an area code the population generator never uses, so new numbers are new
 
 
-def _people(subject: Subject, rows: int, seed: int) -> tuple[list[messy.SheetPerson], list[int]]:
-    """New people at the sub-district's dwellings, and a share of its registered residents as they are."""
+def _people(subject: Subject, rows: int, seed: int) -> tuple[list[messy.SheetPerson], list[int], list[str]]:
+    """New people at the sub-district's dwellings, and a share of its registered residents as they are
+    (with their blind indexes, which the commit's match looks up)."""
     rng = random.Random(seed)
     dwellings = list(
         Dwelling.objects.filter(subtree_q("place__path", subject.place.path)).values_list(
@@ -58,7 +59,7 @@ def _people(subject: Subject, rows: int, seed: int) -> tuple[list[messy.SheetPer
         p.address = dwellings[i % len(dwellings)][1]
     people += fresh
     rng.shuffle(people)
-    return people, [d[0] for d in dwellings]
+    return people, [d[0] for d in dwellings], [p.id_index for p in registered[:existing_n]]
 
 
 def _deferred_checks() -> float:
@@ -83,9 +84,13 @@ def _server() -> str:
     return ", ".join(shown)
 
 
+def _last_id(qs) -> int:
+    return qs.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 def import_figures(subject: Subject, *, rows: int, sample: int, db: str, log) -> list[Figure]:
     check(subject.grant.role == Role.SUBDISTRICT_OFFICER, "the import runs as a sub-district officer")
-    people, dwelling_ids = _people(subject, rows, seed=6)
+    people, dwelling_ids, existing_keys = _people(subject, rows, seed=6)
     t = time.perf_counter()
     sheet = messy.messy_workbook(people, seed=6, community=subject.place.name, mess=1.0, fmt="xlsx")
     make_s = time.perf_counter() - t
@@ -107,6 +112,8 @@ def import_figures(subject: Subject, *, rows: int, sample: int, db: str, log) ->
             raise BenchError(f"import dry run ended {job.status}: {job.message}")
         check_stages = dict(job.stage_seconds)
         services.import_start(actor=actor, job=job, commit=True, enqueue=False)
+        person_after = _last_id(Person.objects.for_system())
+        event_after = _last_id(LifeEvent.objects)
         t = time.perf_counter()
         job = services.run_job(job.pk, commit=True)
         commit_s = time.perf_counter() - t
@@ -120,6 +127,7 @@ def import_figures(subject: Subject, *, rows: int, sample: int, db: str, log) ->
         check(counts["new"] + counts["duplicate"] > rows * 0.8, f"import: too few new rows: {counts}")
         log(f"import: {counts}; commit {commit_s:.1f} s; stages {job.stage_seconds}; "
             f"deferred checks {constraints_s:.1f} s; {_server()}")  # fmt: skip
+        written = floors.capture_import(person_after, event_after, existing_keys)
         transaction.set_rollback(True)
     detail = f"{scale}; " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
     figures += [
@@ -132,6 +140,8 @@ def import_figures(subject: Subject, *, rows: int, sample: int, db: str, log) ->
     figures.append(Figure("import: commit stage: deferred foreign-key checks", constraints_s, "s", scale, db))
     if connection.vendor == "postgresql":
         figures.append(Figure("import: PostgreSQL settings", _server(), "", scale, db))
+    if written is not None:
+        figures += floors.import_floor(written, rows, db=db, log=log)
 
     # django-import-export, same model, a sample of the same people as clean rows (its easy case).
     clean = import_export_compare.clean_rows(people[:sample], dwelling_ids)

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace, url: str) -> int:
     from hearth.accounts.roles import Role
     from hearth.registry.models import Person
 
-    from . import care, data, imports, linkage, scenarios
+    from . import care, data, floors, imports, linkage, scenarios
     from .figures import Figure, Stopwatch, rate, render
 
     with connection.cursor() as cur:
@@ -173,6 +173,7 @@ def run(args: argparse.Namespace, url: str) -> int:
             data.analyze()
         log(f"analyze in {sw.seconds:.1f} s")
         total_setup = time.perf_counter() - setup_started
+        floor = floors.load_floor(n_persons, db=db, log=log)
         how = "COPY" if connection.vendor == "postgresql" else "executemany"
         scale_rows = f"{n_persons:,} persons"
         rows = report.rows
@@ -226,6 +227,7 @@ def run(args: argparse.Namespace, url: str) -> int:
                 db,
             ),
         ]
+        figures += floor
         log(f"setup done in {total_setup:.1f} s (migrate {migrate_s:.1f} s)")
 
     if args.load_only:
