@@ -7,9 +7,12 @@ in less. The figures measured by the real code are read against these floors (is
 back, so the loaded registry is left as it was.
 """
 
+import os
+import resource
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import connection, transaction
 
@@ -47,6 +50,84 @@ def _vacuum(*models) -> None:
     with connection.cursor() as cur:
         for model in models:
             cur.execute(f"VACUUM {model._meta.db_table}")
+
+
+# ------------------------------------------------------------------------------------------------- CPU
+
+
+def _proc_cpu(pid: int | str, *, children: bool = False) -> tuple[int, float]:
+    """(parent pid, CPU seconds) of a process from /proc: user + system, with `children` also those of its
+    children that have exited and been waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent between `start()` and `stop()` by this process, by its children that have finished
+    (the import's forked cleaner, the load's workers) and by the whole PostgreSQL server: every process of
+    its postmaster (this connection's backend, parallel index-build workers, the WAL writer, checkpointer
+    and autovacuum), those that exited included. Read from /proc, so the server's share is there only for a
+    server on this machine that this user may read."""
+
+    def __init__(self):
+        self.postmaster: int | None = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                backend = cur.fetchone()[0]
+            try:
+                self.postmaster = _proc_cpu(backend)[0]
+            except (OSError, ValueError, IndexError):
+                self.postmaster = None
+
+    def _server(self) -> float | None:
+        if self.postmaster is None:
+            return None
+        try:
+            total = _proc_cpu(self.postmaster, children=True)[1]
+        except OSError:
+            return None
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                parent, seconds = _proc_cpu(entry.name, children=True)
+            except (OSError, ValueError, IndexError):  # exited meanwhile
+                continue
+            if parent == self.postmaster:
+                total += seconds
+        return total
+
+    def _now(self) -> tuple[float, float, float | None]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time(), children.ru_utime + children.ru_stime, self._server()
+
+    def start(self) -> "CpuMeter":
+        self.before = self._now()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        after = self._now()
+        spent = {"this process": after[0] - self.before[0], "its child processes": after[1] - self.before[1]}
+        if after[2] is not None and self.before[2] is not None:
+            spent["PostgreSQL server"] = after[2] - self.before[2]
+        return spent
+
+
+def cpu_figures(
+    label: str, spent: dict[str, float], work: int, unit: str, scale: str, db: str
+) -> list[Figure]:
+    """Each share, and the rate no schedule could beat on this machine's cores: all the CPU seconds spent,
+    spread perfectly over every core."""
+    cores = os.cpu_count() or 1
+    total = sum(spent.values())
+    figures = [Figure(f"{label} CPU: {who}", seconds, "s", scale, db) for who, seconds in spent.items()]
+    figures.append(
+        Figure(f"{label} CPU-bound ceiling (all CPU seconds ÷ {cores} cores)", rate(work, total / cores), unit,
+               f"{scale}; {total:.1f} CPU-s", db)
+    )  # fmt: skip
+    return figures
 
 
 # ------------------------------------------------------------------------------------------------ load

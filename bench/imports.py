@@ -114,6 +114,7 @@ def import_figures(subject: Subject, *, rows: int, sample: int, db: str, log) ->
         services.import_start(actor=actor, job=job, commit=True, enqueue=False)
         person_after = _last_id(Person.objects.for_system())
         event_after = _last_id(LifeEvent.objects)
+        cpu = floors.CpuMeter().start()
         t = time.perf_counter()
         job = services.run_job(job.pk, commit=True)
         commit_s = time.perf_counter() - t
@@ -121,6 +122,7 @@ def import_figures(subject: Subject, *, rows: int, sample: int, db: str, log) ->
             raise BenchError(f"import commit ended {job.status}: {job.message}")
         constraints_s = _deferred_checks()
         commit_s += constraints_s
+        commit_cpu = cpu.stop()
         counts = job.counts
         expected_rejected = len(sheet.spreadsheet_numbers)
         check(counts["rejected"] >= expected_rejected, f"import: {counts} but {expected_rejected} float IDs")
@@ -138,6 +140,7 @@ def import_figures(subject: Subject, *, rows: int, sample: int, db: str, log) ->
     figures += [Figure(f"import: dry run stage: {k}", v, "s", scale, db) for k, v in check_stages.items()]
     figures += [Figure(f"import: commit stage: {k}", v, "s", scale, db) for k, v in job.stage_seconds.items()]
     figures.append(Figure("import: commit stage: deferred foreign-key checks", constraints_s, "s", scale, db))
+    figures += floors.cpu_figures("import: commit", commit_cpu, rows, "rows/s", scale, db)
     if connection.vendor == "postgresql":
         figures.append(Figure("import: PostgreSQL settings", _server(), "", scale, db))
     if written is not None:

@@ -161,8 +161,10 @@ def run(args: argparse.Namespace, url: str) -> int:
             n_dwellings = data.load_dwellings(world)
         log(f"{n_dwellings:,} dwellings in {sw.seconds:.1f} s")
         dwellings_s = sw.seconds
+        cpu = floors.CpuMeter().start()
         with Stopwatch() as sw:
             report = data.load_population(world, workers=args.workers)
+        load_cpu = cpu.stop()
         n_persons = report.persons
         for line in report.lines():
             log(line)
@@ -227,6 +229,7 @@ def run(args: argparse.Namespace, url: str) -> int:
                 db,
             ),
         ]
+        figures += floors.cpu_figures("setup: population", load_cpu, n_persons, "persons/s", scale_rows, db)
         figures += floor
         log(f"setup done in {total_setup:.1f} s (migrate {migrate_s:.1f} s)")
 
